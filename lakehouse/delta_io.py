@@ -1,0 +1,223 @@
+"""Delta IO through delta-rs (`deltalake`): every table write and read in the project goes through here.
+
+Writes are explicit about their mode and idempotent where the mode allows it:
+- `append`: adds the rows.
+- `overwrite_partitions`: replaces exactly the partitions present in the data (by predicate).
+- `insert_new`: inserts rows whose merge keys are not in the table yet (the dedup path). It anti-joins the
+  batch against the keys already stored (only in the partitions the batch touches) and appends the rest, so
+  existing files are never rewritten; a batch with nothing new commits nothing.
+- `upsert`: delta-rs MERGE, updating matched rows and inserting the others.
+Every write first conforms the data to the table's catalog schema; a mismatch raises `SchemaMismatchError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
+
+from lakehouse.catalog import CATALOG, Catalog, TableSpec
+from lakehouse.schema import conform
+
+Version = int | datetime | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    operation: str
+    rows_in: int
+    rows_written: int
+    version: int | None
+    duplicates_skipped: int = 0
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"table": self.table, "operation": self.operation, "rows_in": self.rows_in,
+                "rows_written": self.rows_written, "duplicates_skipped": self.duplicates_skipped,
+                "table_version": -1 if self.version is None else self.version}
+
+
+class DeltaLake:
+    """The lake under one root folder; tables are addressed by catalog name."""
+
+    def __init__(self, root: Path | str, catalog: Catalog = CATALOG) -> None:
+        self.root = Path(root)
+        self.catalog = catalog
+
+    # ---- table handles -------------------------------------------------------------------------
+    def spec(self, name: str) -> TableSpec:
+        return self.catalog[name]
+
+    def uri(self, name: str) -> str:
+        return str(self.spec(name).path(self.root).absolute())
+
+    def exists(self, name: str) -> bool:
+        return DeltaTable.is_deltatable(self.uri(name))
+
+    def create(self, name: str) -> DeltaTable:
+        """Create the table empty with its catalog schema; a no-op when it exists."""
+        spec = self.spec(name)
+        Path(self.uri(name)).mkdir(parents=True, exist_ok=True)
+        return DeltaTable.create(self.uri(name), spec.schema, mode="ignore",
+                                 partition_by=list(spec.partition_by) or None, name=spec.name,
+                                 description=spec.description)
+
+    def table(self, name: str, *, version: Version = None) -> DeltaTable:
+        if not self.exists(name):
+            raise FileNotFoundError(f"table {self.spec(name).qualified_name} does not exist at {self.uri(name)}")
+        dt = DeltaTable(self.uri(name))
+        if version is not None:
+            dt.load_as_version(version)
+        return dt
+
+    def version(self, name: str) -> int:
+        return self.table(name).version()
+
+    def history(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+        return self.table(name).history(limit)
+
+    # ---- writes --------------------------------------------------------------------------------
+    def append(self, name: str, data: Any) -> WriteResult:
+        spec = self.spec(name)
+        batch = conform(spec, data)
+        self.create(name)
+        write_deltalake(self.uri(name), batch, mode="append")
+        return WriteResult(spec.name, "append", batch.num_rows, batch.num_rows, self.version(name))
+
+    def overwrite(self, name: str, data: Any) -> WriteResult:
+        """Replace the whole table's contents (a new version; history keeps the old one)."""
+        spec = self.spec(name)
+        batch = conform(spec, data)
+        self.create(name)
+        write_deltalake(self.uri(name), batch, mode="overwrite")
+        return WriteResult(spec.name, "overwrite", batch.num_rows, batch.num_rows, self.version(name))
+
+    def overwrite_partitions(self, name: str, data: Any) -> WriteResult:
+        """Replace exactly the partitions present in `data`; other partitions are untouched."""
+        spec = self.spec(name)
+        if not spec.partition_by:
+            raise ValueError(f"{spec.qualified_name} is not partitioned; use overwrite()")
+        batch = conform(spec, data)
+        self.create(name)
+        if batch.num_rows == 0:
+            return WriteResult(spec.name, "overwrite_partitions", 0, 0, self.version(name))
+        write_deltalake(self.uri(name), batch, mode="overwrite",
+                        predicate=_partition_predicate(batch, spec.partition_by))
+        return WriteResult(spec.name, "overwrite_partitions", batch.num_rows, batch.num_rows, self.version(name))
+
+    def insert_new(self, name: str, data: Any) -> WriteResult:
+        """Insert rows whose merge keys are not stored yet; duplicates within the batch keep the first."""
+        spec = self.spec(name)
+        batch = conform(spec, data)
+        keys = list(spec.merge_keys)
+        self.create(name)
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        fresh = frame.unique(subset=keys, keep="first", maintain_order=True)
+        if fresh.height:
+            stored = self._stored_keys(spec, batch)
+            if stored.height:
+                fresh = fresh.join(stored, on=keys, how="anti", nulls_equal=True)
+        if fresh.height:
+            write_deltalake(self.uri(name), fresh.to_arrow().cast(spec.schema), mode="append")
+        return WriteResult(spec.name, "insert_new", batch.num_rows, fresh.height, self.version(name),
+                           duplicates_skipped=batch.num_rows - fresh.height)
+
+    def upsert(self, name: str, data: Any) -> WriteResult:
+        """MERGE on the merge keys: matched rows are updated, the others inserted."""
+        spec = self.spec(name)
+        batch = conform(spec, data)
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        source = frame.unique(subset=list(spec.merge_keys), keep="last", maintain_order=True).to_arrow()
+        self.create(name)
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.merge_keys)
+        metrics = (self.table(name).merge(source.cast(spec.schema), predicate, source_alias="s", target_alias="t")
+                   .when_matched_update_all().when_not_matched_insert_all().execute())
+        written = int(metrics.get("num_target_rows_inserted", 0)) + int(metrics.get("num_target_rows_updated", 0))
+        return WriteResult(spec.name, "upsert", batch.num_rows, written, self.version(name),
+                           duplicates_skipped=batch.num_rows - source.num_rows)
+
+    def _stored_keys(self, spec: TableSpec, batch: pa.Table) -> pl.DataFrame:
+        filters = None
+        if spec.partition_by:
+            filters = [(col, "in", pc.unique(batch[col]).to_pylist()) for col in spec.partition_by]
+        stored = self.table(spec.name).to_pyarrow_table(columns=list(spec.merge_keys), filters=filters)
+        frame = pl.from_arrow(stored)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def scan(self, name: str, *, version: Version = None) -> pl.LazyFrame:
+        """A Polars LazyFrame over the table (optionally as of a version number or a timestamp)."""
+        self.table(name)
+        return pl.scan_delta(self.uri(name), version=version)
+
+    def read_arrow(self, name: str, *, version: Version = None, columns: list[str] | None = None,
+                   filters: list[tuple[str, str, Any]] | None = None) -> pa.Table:
+        table = self.table(name, version=version).to_pyarrow_table(columns=columns, filters=filters)
+        spec = self.spec(name)
+        wanted = columns or spec.schema.names
+        return table.select(wanted).cast(pa.schema([spec.schema.field(c) for c in wanted]))
+
+    def read_pandas(self, name: str, *, version: Version = None, columns: list[str] | None = None) -> pd.DataFrame:
+        return self.read_arrow(name, version=version, columns=columns).to_pandas()
+
+    def row_count(self, name: str) -> int:
+        return self.table(name).count()
+
+    # ---- maintenance ---------------------------------------------------------------------------
+    def optimize(self, name: str, *, target_size: int | None = None) -> dict[str, Any]:
+        """Compact small files into larger ones (a new version with operation OPTIMIZE)."""
+        return self.table(name).optimize.compact(target_size=target_size)
+
+    def vacuum(self, name: str, *, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
+        """Delete files no version within `retention_hours` needs. Below the table's 7-day default
+        the retention check is lifted explicitly: time travel to older versions stops working."""
+        return self.table(name).vacuum(retention_hours=retention_hours, dry_run=dry_run,
+                                       enforce_retention_duration=retention_hours >= 168)
+
+    def checkpoint(self, name: str) -> None:
+        """Write a checkpoint so opening the table reads one Parquet file instead of every commit."""
+        self.table(name).create_checkpoint()
+
+    def duckdb(self, connection: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view `<layer>.<name>` over every existing table (current version).
+
+        DuckDB scans each table's Arrow dataset from delta-rs, so no DuckDB extension download is needed."""
+        con = connection or duckdb.connect()
+        for spec in self.tables():
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {spec.layer}")
+            source = f"_delta_{spec.layer}_{spec.name}"
+            con.register(source, self.table(spec.name).to_pyarrow_dataset())
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {spec.name} AS SELECT * FROM {source}")
+            con.execute(f"CREATE OR REPLACE VIEW {spec.layer}.{spec.name} AS SELECT * FROM {source}")
+        return con
+
+    def tables(self) -> list[TableSpec]:
+        """Catalog tables that exist in this lake."""
+        return [spec for spec in self.catalog if self.exists(spec.name)]
+
+
+def _partition_predicate(batch: pa.Table, partition_by: tuple[str, ...]) -> str:
+    clauses = []
+    for col in partition_by:
+        values = pc.unique(batch[col]).to_pylist()
+        if any(v is None for v in values):
+            raise ValueError(f"partition column {col!r} has nulls; cannot overwrite a null partition by predicate")
+        clauses.append(f"{col} IN ({', '.join(_sql_literal(v) for v in values)})")
+    return " AND ".join(clauses)
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,1 @@
+"""Table declarations by domain; `lakehouse.catalog.CATALOG` collects them."""

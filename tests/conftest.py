@@ -1,0 +1,26 @@
+"""Shared fixtures: a lake under tmp_path and one local[2] Spark session for the whole run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lakehouse.delta_io import DeltaLake
+from lakehouse.settings import Settings
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> DeltaLake:
+    return DeltaLake(tmp_path / "lake")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    from lakehouse.spark import spark_session
+
+    session = spark_session(Settings(lake_root=Path("unused"), spark_master="local[2]"))
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
