@@ -24,3 +24,13 @@ def spark() -> Iterator[object]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def clean_plant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small clean simulated plant (no injected faults), shared by the tests that only read it."""
+    from simulator import FaultRates, PlantConfig, simulate
+
+    out = tmp_path_factory.mktemp("clean_plant")
+    simulate(PlantConfig(days=3, lines=1, machines_per_line=2, seed=3, fault_rates=FaultRates.none()), out)
+    return out

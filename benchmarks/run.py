@@ -1,0 +1,54 @@
+"""Run the benchmarks and print a Markdown table (the README's performance table is this output).
+
+    python -m benchmarks.run [--only delta_write simulator] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import bench_delta_write, bench_simulator
+from benchmarks.harness import ratio_table
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=["delta_write", "simulator"], default=None)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    args = parser.parse_args()
+    chosen = set(args.only or ["delta_write", "simulator"])
+    report = [f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+              f"run at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", ""]
+    pairs, singles = [], []
+    if "delta_write" in chosen:
+        ours, peer = bench_delta_write.run(rows=200_000 if args.quick else 2_000_000,
+                                           repeats=1 if args.quick else 3)
+        pairs.append((f"write {int(ours.work):,} signal rows", ours, peer))
+    if "simulator" in chosen:
+        sim = (bench_simulator.run(days=2, lines=1, machines_per_line=2) if args.quick
+               else bench_simulator.run())
+        singles.append(sim)
+        big = None if args.quick else bench_simulator.run(days=28, lines=4, machines_per_line=5,
+                                                          signal_interval_s=10)
+        if big:
+            singles.append(big)
+    if pairs:
+        report += [ratio_table(pairs), ""]
+    if singles:
+        report += ["| benchmark | subject | seconds | throughput | notes |", "|---|---|---|---|---|"]
+        report += [f"| {m.benchmark} | {m.subject} | {m.seconds:.1f} | {m.rate:,.0f} {m.unit}/s "
+                   f"({m.work:,.0f} {m.unit}) | {json.dumps(m.notes)} |" for m in singles]
+    text = "\n".join(report)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The one code location: every asset, check, job and resource of plantlake."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
+from pipelines.resources import LakeResource, LandingResource
+
+ALL_ASSETS = [*MASTER_DATA_ASSETS]
+ALL_CHECKS = [*MASTER_DATA_CHECKS]
+
+materialize_everything = dg.define_asset_job(
+    "materialize_everything", selection=dg.AssetSelection.all(),
+    description="Materialize every asset of the lake, in dependency order, with its checks.")
+
+
+def build_definitions(*, lake_root: str | None = None, source_dir: str | None = None) -> dg.Definitions:
+    """Definitions with resources bound; unset paths are read from the environment at run time."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[materialize_everything],
+        resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},
+    )
+
+
+defs = build_definitions()

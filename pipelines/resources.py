@@ -1,0 +1,43 @@
+"""Resources own all IO: the lake and the landing folder. Settings are read when a run asks for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from lakehouse.delta_io import DeltaLake
+from lakehouse.settings import Settings
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The Delta lake; `lake_root` unset means PLANTLAKE_LAKE (default ./lake), read at run time."""
+
+    lake_root: str | None = None
+    engine: str | None = None
+
+    def settings(self) -> Settings:
+        return Settings.from_env(lake_root=Path(self.lake_root) if self.lake_root else None, engine=self.engine)
+
+    def lake(self) -> DeltaLake:
+        return DeltaLake(self.settings().lake_root)
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The folder source systems deliver into; unset means PLANTLAKE_SOURCE_DIR (default ./landing)."""
+
+    source_dir: str | None = None
+
+    def root(self) -> Path:
+        return Path(self.source_dir) if self.source_dir else Settings.from_env().source_dir
+
+    def read_csv_as_text(self, relative_path: str) -> pa.Table:
+        """Every column as text (empty = null); typing is the table schema's job, so nothing is guessed."""
+        path = self.root() / relative_path
+        if not path.is_file():
+            raise FileNotFoundError(f"expected source file {relative_path} under {self.root()}")
+        header = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(block_size=1 << 16)).column_names
+        return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header}, strings_can_be_null=True))
