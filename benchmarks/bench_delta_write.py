@@ -25,6 +25,7 @@ def signal_rows(n: int, seed: int = 0) -> pa.Table:
         "source_at": at, "server_at": at, "value": rng.normal(50, 5, n), "status_code": np.zeros(n, np.int64),
         "source_date": at.cast(pa.date32()),
         "ingested_at": pa.array(np.full(n, start_us + 15 * 86_400_000_000), pa.int64()).cast(pa.timestamp("us", "UTC")),
+        "node_id": pa.array(np.full(n, None, object), pa.string()), "ingest_run_id": pa.array(np.full(n, "bench")),
         "source_file": pa.array(np.full(n, "signals.parquet")),
     })
 

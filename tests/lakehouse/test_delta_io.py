@@ -23,6 +23,7 @@ def signals(day: int, values: list[float], *, machine: str = "M1", start_minute:
         "machine_id": [machine] * len(values), "tag": ["temperature_c"] * len(values), "source_at": at,
         "server_at": at, "value": values, "status_code": [0] * len(values),
         "source_date": [a.date() for a in at], "ingested_at": [dt.datetime(2026, 2, 1, tzinfo=UTC)] * len(values),
+        "node_id": [f"ns=2;s={machine}.temperature_c"] * len(values), "ingest_run_id": ["run-1"] * len(values),
         "source_file": ["f.parquet"] * len(values),
     })
 
