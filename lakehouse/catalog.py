@@ -85,9 +85,9 @@ class Catalog:
 
 
 def _build_catalog() -> Catalog:
-    from lakehouse.tables import master_data, signals
+    from lakehouse.tables import ingest, master_data, mes, signals, wms
 
-    return Catalog([*master_data.TABLES, *signals.TABLES])
+    return Catalog([*master_data.TABLES, *signals.TABLES, *wms.TABLES, *mes.TABLES, *ingest.TABLES])
 
 
 CATALOG = _build_catalog()

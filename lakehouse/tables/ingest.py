@@ -1,0 +1,46 @@
+"""Ingestion bookkeeping: the log of every file seen, the event-time partitions each run touched, and the
+quarantine tables where rows that break a contract land with their reasons."""
+
+import pyarrow as pa
+
+from lakehouse.catalog import TableSpec
+
+_utc = pa.timestamp("us", tz="UTC")
+_s = pa.string()
+
+
+def quarantine_table(entity: str, description: str) -> TableSpec:
+    """Rows of `entity` that could not land: raw payload, where they came from and why."""
+    return TableSpec(f"quarantine_{entity}", "quarantine", pa.schema([
+        pa.field("file_sha256", _s, nullable=False), pa.field("source_line", pa.int64(), nullable=False),
+        pa.field("record_seq", pa.int64(), nullable=False),
+        pa.field("source_file", _s, nullable=False), ("record_type", _s),
+        pa.field("raw_payload", _s, nullable=False), pa.field("raw_payload_bytes", pa.int64(), nullable=False),
+        pa.field("reasons", pa.list_(_s), nullable=False),
+        pa.field("ingest_run_id", _s, nullable=False), pa.field("quarantined_at", _utc, nullable=False)]),
+        description, ("file_sha256", "source_line", "record_seq"))
+
+
+TABLES = [
+    TableSpec("ingest_log", "bronze", pa.schema([
+        pa.field("file_sha256", _s, nullable=False), pa.field("ingest_run_id", _s, nullable=False),
+        pa.field("source", _s, nullable=False), pa.field("source_file", _s, nullable=False),
+        pa.field("file_bytes", pa.int64(), nullable=False), pa.field("status", _s, nullable=False),
+        ("error", _s),
+        pa.field("rows_read", pa.int64(), nullable=False), pa.field("rows_landed", pa.int64(), nullable=False),
+        pa.field("rows_quarantined", pa.int64(), nullable=False),
+        pa.field("rows_duplicate", pa.int64(), nullable=False),
+        ("event_dates", pa.list_(pa.date32())),
+        pa.field("started_at", _utc, nullable=False), pa.field("finished_at", _utc, nullable=False)]),
+        "One row per file per ingest run: fingerprint, outcome (landed, duplicate_file, rejected) and the "
+        "row counts that must add up: rows_read = rows_landed + rows_quarantined + rows_duplicate.",
+        ("file_sha256", "ingest_run_id")),
+    TableSpec("dirty_partitions", "bronze", pa.schema([
+        pa.field("table_name", _s, nullable=False), pa.field("event_date", pa.date32(), nullable=False),
+        pa.field("ingest_run_id", _s, nullable=False), pa.field("is_late", pa.bool_(), nullable=False),
+        pa.field("marked_at", _utc, nullable=False)]),
+        "Event-time partitions an ingest run added rows to (is_late: the date was already landed before), so "
+        "downstream assets refresh just those.", ("table_name", "event_date", "ingest_run_id")),
+    quarantine_table("wms_transactions", "WMS export rows that broke the WMS transaction contract."),
+    quarantine_table("mes_events", "MES events (NDJSON lines or B2MML elements) that broke an MES contract."),
+]
