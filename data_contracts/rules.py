@@ -1,0 +1,142 @@
+"""Contracts declared as column rules, turned into Great Expectations suites and typed frames.
+
+A source record arrives as text. Each rule says what the text of one column must look like (kind, required,
+allowed values, range, codes known to master data); `Contract.suite()` turns the rules into a GX suite and
+`Contract.validation_frame()` builds the frame GX validates: the raw text columns plus typed helper columns for
+range checks. Rows that pass become typed Arrow rows through `Contract.typed()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+import great_expectations as gx
+import pandas as pd
+import polars as pl
+
+from great_expectations.expectations.row_conditions import Column as RowColumn
+
+from data_contracts.runner import ROW_INDEX, new_suite
+
+Kind = Literal["text", "code", "decimal", "integer", "timestamp"]
+DECIMAL_RE = r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$"
+INTEGER_RE = r"^-?\d+$"
+TIMESTAMP_WITH_ZONE_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$"
+FORMULA_RE = r"^[=+@\t\r]|^-[^0-9.]"  # spreadsheet formula / DDE injection
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+PL_TYPES = {"text": pl.String, "code": pl.String, "decimal": pl.Float64, "integer": pl.Int64,
+            "timestamp": pl.Datetime("us", "UTC")}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind = "text"
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    known_codes: str | None = None  # name of a master-data code set the value must be in
+    min_value: float | None = None
+    max_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    entity: str
+    version: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    record_types: tuple[str, ...] = ()
+    required_when: tuple[tuple[str, tuple[str, str, str]], ...] = ()  # column, (other column, "=="|"!=", value)
+    future_tolerance: timedelta = timedelta(hours=1)
+    description: str = ""
+    _names: tuple[str, ...] = field(init=False, repr=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_names", tuple(c.name for c in self.columns))
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return self._names
+
+    def suite(self, code_sets: Mapping[str, Sequence[str]], now: datetime) -> gx.ExpectationSuite:
+        suite = new_suite(f"{self.entity}_v{self.version}")
+        e = gx.expectations
+        latest = (now + self.future_tolerance).timestamp()
+        for col in self.columns:
+            name = col.name
+            if col.required:
+                suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=name, meta={"name": f"{name} is present"}))
+            if col.kind == "decimal":
+                suite.add_expectation(e.ExpectColumnValuesToMatchRegex(
+                    column=name, regex=DECIMAL_RE, meta={"name": f"{name} is a finite decimal"}))
+            elif col.kind == "integer":
+                suite.add_expectation(e.ExpectColumnValuesToMatchRegex(
+                    column=name, regex=INTEGER_RE, meta={"name": f"{name} is an integer"}))
+            elif col.kind == "timestamp":
+                suite.add_expectation(e.ExpectColumnValuesToMatchRegex(
+                    column=name, regex=TIMESTAMP_WITH_ZONE_RE, meta={"name": f"{name} is ISO 8601 with a zone"}))
+                suite.add_expectation(e.ExpectColumnValuesToBeBetween(
+                    column=f"{name}__epoch_s", min_value=EARLIEST.timestamp(), max_value=latest,
+                    meta={"name": f"{name} is after 2000 and not in the future"}))
+            else:
+                suite.add_expectation(e.ExpectColumnValuesToNotMatchRegex(
+                    column=name, regex=FORMULA_RE, meta={"name": f"{name} is not a spreadsheet formula"}))
+            if col.kind in ("decimal", "integer") and (col.min_value is not None or col.max_value is not None):
+                suite.add_expectation(e.ExpectColumnValuesToBeBetween(
+                    column=f"{name}__value", min_value=col.min_value, max_value=col.max_value,
+                    meta={"name": f"{name} within [{col.min_value}, {col.max_value}]"}))
+            if col.allowed:
+                suite.add_expectation(e.ExpectColumnValuesToBeInSet(
+                    column=name, value_set=list(col.allowed), meta={"name": f"{name} is an allowed value"}))
+            if col.known_codes:
+                suite.add_expectation(e.ExpectColumnValuesToBeInSet(
+                    column=name, value_set=list(code_sets.get(col.known_codes, ())),
+                    meta={"name": f"{name} is a known {col.known_codes} code"}))
+        for name, (on, op, value) in self.required_when:
+            condition = RowColumn(on) == value if op == "==" else RowColumn(on) != value
+            suite.add_expectation(e.ExpectColumnValuesToNotBeNull(
+                column=name, row_condition=condition, meta={"name": f"{name} is present when {on} {op} {value}"}))
+        if len(self.key) == 1:
+            suite.add_expectation(e.ExpectColumnValuesToBeUnique(
+                column=self.key[0], meta={"name": f"{self.key[0]} is unique"}))
+        else:
+            suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(
+                column_list=list(self.key), meta={"name": f"({', '.join(self.key)}) is unique"}))
+        return suite
+
+    def text_frame(self, rows: Sequence[Mapping[str, str | None]]) -> pl.DataFrame:
+        data = {name: [r.get(name) for r in rows] for name in self.column_names}
+        return pl.DataFrame(data, schema={name: pl.String for name in self.column_names})
+
+    def typed(self, text: pl.DataFrame) -> pl.DataFrame:
+        """Text columns converted to their kinds; values that do not convert become null (the contract has
+        already rejected those rows)."""
+        exprs = []
+        for col in self.columns:
+            source = pl.col(col.name)
+            if col.kind == "decimal":
+                exprs.append(source.cast(pl.Float64, strict=False))
+            elif col.kind == "integer":
+                exprs.append(source.cast(pl.Int64, strict=False))
+            elif col.kind == "timestamp":
+                exprs.append(source.str.replace(" ", "T", literal=True)
+                             .str.to_datetime(TIMESTAMP_FORMAT, strict=False, time_zone="UTC", time_unit="us"))
+            else:
+                exprs.append(source)
+        return text.select(exprs)
+
+    def validation_frame(self, text: pl.DataFrame) -> pd.DataFrame:
+        typed = self.typed(text)
+        helpers = []
+        for col in self.columns:
+            if col.kind in ("decimal", "integer"):
+                helpers.append(typed[col.name].cast(pl.Float64).alias(f"{col.name}__value"))
+            elif col.kind == "timestamp":
+                helpers.append((typed[col.name].dt.epoch("us") / 1e6).alias(f"{col.name}__epoch_s"))
+        frame = text.with_columns(helpers).with_row_index(ROW_INDEX)
+        return frame.to_pandas()

@@ -1,0 +1,123 @@
+"""Where notifications go: an in-memory buffer flushed as micro-batches into Delta, plus gaps and the state file.
+
+The subscription handler only appends (client handle, DataValue) to `buffer`; everything else (conversion, node
+gap tracking, the Delta write in a worker thread, the state file) happens here, off the notification path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from asyncua import ua
+
+from ingestion.opcua.errors import CollectorError
+from ingestion.opcua.gaps import BadStatusSpans
+from ingestion.opcua.samples import Gap, Sample, Target, gaps_table, sample_from_datavalue, signals_table
+from ingestion.opcua.state import CollectorState, write_state
+from lakehouse.delta_io import DeltaLake
+
+log = logging.getLogger(__name__)
+
+MAX_FAILED_FLUSHES = 3
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SinkCounts:
+    received: int = 0
+    written: int = 0
+    duplicates_skipped: int = 0
+    flushes: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+
+
+class SignalSink:
+    def __init__(self, lake: DeltaLake, *, endpoint: str, run_id: str, state_file: Path, state: CollectorState,
+                 flush_interval_s: float, flush_max_values: int, node_gap_min_s: float = 0.0) -> None:
+        self.lake, self.endpoint, self.run_id = lake, endpoint, run_id
+        self.state_file, self.state = state_file, state
+        self.flush_interval_s, self.flush_max_values = flush_interval_s, flush_max_values
+        self.buffer: deque[tuple[int, ua.DataValue]] = deque()
+        self.full = asyncio.Event()
+        self.targets: Sequence[Target] = ()
+        self.counts = SinkCounts()
+        self._pending_gaps: list[Gap] = []
+        self._bad_spans = BadStatusSpans(endpoint, node_gap_min_s)
+        self._failed_flushes = 0
+        self._flush_lock = asyncio.Lock()
+
+    def enqueue(self, client_handle: int, data_value: ua.DataValue) -> None:
+        self.buffer.append((client_handle, data_value))
+        if len(self.buffer) >= self.flush_max_values:
+            self.full.set()
+
+    def book(self, gap: Gap) -> None:
+        self._pending_gaps.append(gap)
+
+    async def run_periodic(self, stop: asyncio.Event) -> None:
+        """Flush every flush_interval_s, or sooner when flush_max_values are buffered, until `stop` is set."""
+        while not stop.is_set():
+            waiters = [asyncio.ensure_future(self.full.wait()), asyncio.ensure_future(stop.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=self.flush_interval_s, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+            self.full.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write buffered samples and booked gaps; on failure they stay queued for the next flush."""
+        async with self._flush_lock:
+            drained = [self.buffer.popleft() for _ in range(len(self.buffer))]
+            samples = self._to_samples(drained)
+            gaps, self._pending_gaps = self._pending_gaps, []
+            gaps += [g for s in samples if (g := self._bad_spans.observe(s)) is not None]
+            try:
+                await asyncio.to_thread(self._write, samples, gaps)
+            except Exception as exc:
+                self._failed_flushes += 1
+                self.buffer.extendleft(reversed(drained))
+                # Re-observing the requeued samples may book a node gap again; its gap_id is the same, so it
+                # lands once.
+                self._pending_gaps = gaps + self._pending_gaps
+                if self._failed_flushes >= MAX_FAILED_FLUSHES:
+                    raise CollectorError(f"{self._failed_flushes} flushes to the lake failed in a row: {exc}") from exc
+                log.warning("flush to the lake failed (%s); retrying at the next flush", exc)
+                return
+            self._failed_flushes = 0
+            self.counts.received += len(samples)
+            self.counts.gaps += gaps
+            self.counts.flushes += 1
+            self.state = replace(self.state, last_flush_at=now_utc())
+            write_state(self.state_file, self.state)
+
+    def close_node_gaps(self, at: datetime) -> None:
+        self._pending_gaps += self._bad_spans.close_all(at)
+
+    def _to_samples(self, drained: list[tuple[int, ua.DataValue]]) -> list[Sample]:
+        received_at = now_utc()
+        targets = self.targets
+        return [sample_from_datavalue(targets[handle], value, received_at) for handle, value in drained]
+
+    def _write(self, samples: list[Sample], gaps: list[Gap]) -> None:
+        started = time.perf_counter()
+        ingested_at = now_utc()
+        if samples:
+            result = self.lake.insert_new("machine_signals", signals_table(samples, ingested_at, self.run_id))
+            self.counts.written += result.rows_written
+            self.counts.duplicates_skipped += result.duplicates_skipped
+        if gaps:
+            self.lake.insert_new("machine_signal_gaps", gaps_table(gaps, ingested_at, self.run_id))
+        if samples or gaps:
+            log.debug("flushed %d samples, %d gaps in %.3f s", len(samples), len(gaps),
+                      time.perf_counter() - started)

@@ -1,0 +1,105 @@
+"""Landing files: good rows in bronze, bad rows in quarantine with reasons, exactly once, conserved."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from conftest import mes_event, wms_row, write_mes, write_wms
+from ingestion.landing import Lander
+from lakehouse.delta_io import DeltaLake
+
+
+def land(lake: DeltaLake, landing: Path) -> list:
+    return Lander(lake, landing).land_all()
+
+
+def test_good_rows_land_and_bad_rows_are_quarantined_with_reasons(master_lake: DeltaLake, landing: Path) -> None:
+    write_wms(landing, "2026-01-05.csv", [
+        wms_row("T1"),
+        wms_row("T2", quantity="-5"),
+        wms_row("T3", material_code="NOPE"),
+        wms_row("T4", occurred_at="2026-01-05T07:00:00"),
+    ])
+    [outcome] = land(master_lake, landing)
+    assert (outcome.status, outcome.rows_read, outcome.rows_landed, outcome.rows_quarantined) == ("landed", 4, 1, 3)
+    assert outcome.conserved
+    bronze = master_lake.read_arrow("wms_transactions").to_pylist()
+    assert [r["transaction_id"] for r in bronze] == ["T1"]
+    assert bronze[0]["quantity"] == 10.0 and bronze[0]["occurred_at"].hour == 6  # +01:00 -> UTC
+    assert bronze[0]["source_file"] == "wms/receipts/2026-01-05.csv" and bronze[0]["source_line"] == 2
+    quarantine = {r["source_line"]: r["reasons"] for r in
+                  master_lake.read_arrow("quarantine_wms_transactions").to_pylist()}
+    assert quarantine == {3: ["quantity within [0.0, 10000000.0]"],
+                          4: ["material_code is a known wms_material code"],
+                          5: ["occurred_at is ISO 8601 with a zone"]}
+
+
+def test_same_file_three_times_and_renamed_lands_once(master_lake: DeltaLake, landing: Path) -> None:
+    path = write_wms(landing, "2026-01-05.csv", [wms_row("T1"), wms_row("T2", quantity="3")])
+    first = land(master_lake, landing)
+    snapshot = master_lake.read_arrow("wms_transactions").sort_by("transaction_id")
+    version = master_lake.version("wms_transactions")
+    for _ in range(2):
+        again = land(master_lake, landing)
+        assert [o.status for o in again] == ["duplicate_file"]
+    shutil.copy(path, path.with_name("2026-01-05-resent.csv"))
+    renamed = [o for o in land(master_lake, landing) if o.source_file.endswith("resent.csv")]
+    assert [o.status for o in renamed] == ["duplicate_file"]
+    assert first[0].rows_landed == 2
+    assert master_lake.read_arrow("wms_transactions").sort_by("transaction_id").equals(snapshot)
+    assert master_lake.version("wms_transactions") == version
+    log = master_lake.scan("ingest_log").collect()
+    assert log.group_by("status").len().sort("status").rows() == [("duplicate_file", 4), ("landed", 1)]
+
+
+def test_records_repeated_across_files_are_counted_as_duplicates(master_lake: DeltaLake, landing: Path) -> None:
+    write_wms(landing, "a.csv", [wms_row("T1"), wms_row("T2")])
+    write_wms(landing, "b.csv", [wms_row("T2"), wms_row("T3"), wms_row("T3")])
+    outcomes = {o.source_file: o for o in land(master_lake, landing)}
+    b = outcomes["wms/receipts/b.csv"]
+    assert (b.rows_read, b.rows_landed, b.rows_duplicate, b.rows_quarantined) == (3, 1, 2, 0)
+    assert master_lake.row_count("wms_transactions") == 3
+
+
+def test_conflicting_duplicate_ids_in_one_file_are_quarantined(master_lake: DeltaLake, landing: Path) -> None:
+    write_wms(landing, "a.csv", [wms_row("T1", quantity="1"), wms_row("T1", quantity="2")])
+    [outcome] = land(master_lake, landing)
+    assert (outcome.rows_landed, outcome.rows_quarantined) == (0, 2)
+    reasons = master_lake.read_arrow("quarantine_wms_transactions")["reasons"].to_pylist()
+    assert reasons == [["transaction_id is unique"], ["transaction_id is unique"]]
+
+
+def test_late_event_marks_its_partition(master_lake: DeltaLake, landing: Path) -> None:
+    write_mes(landing, "2026-01-05.ndjson", [mes_event("E1"), mes_event("E2", occurred_at="2026-01-05T09:00:00Z")])
+    land(master_lake, landing)
+    write_mes(landing, "2026-01-07.ndjson", [
+        mes_event("E3", occurred_at="2026-01-07T06:00:00Z"),
+        mes_event("E4", occurred_at="2026-01-05T13:00:00Z")])  # backdated into an already landed day
+    land(master_lake, landing)
+    marks = master_lake.scan("dirty_partitions").sort("marked_at", "event_date").collect()
+    second_run = marks.filter(pl.col("ingest_run_id") == marks["ingest_run_id"][-1])
+    assert second_run.select("table_name", "event_date", "is_late").rows() == [
+        ("mes_equipment_states", date(2026, 1, 5), True),
+        ("mes_equipment_states", date(2026, 1, 7), False)]
+    assert master_lake.row_count("mes_equipment_states") == 4
+
+
+def test_mes_events_route_to_their_tables(master_lake: DeltaLake, landing: Path) -> None:
+    write_mes(landing, "2026-01-05.ndjson", [
+        mes_event("E1"), mes_event("E2", "material_consumed"),
+        mes_event("E3", "lot_split", material_code="100100", lot_code="LOT-1", unit="G", location_code="L1-SUPER",
+                  split_lots=[{"lot_code": "LOT-1A", "quantity": 400}, {"lot_code": "LOT-1B", "quantity": 450}]),
+        mes_event("E4", "teleported"), '{"event_id": "E5", "event_type": "equipment_state_changed", "occ'])
+    [outcome] = land(master_lake, landing)
+    assert (outcome.rows_read, outcome.rows_landed, outcome.rows_quarantined) == (6, 4, 2)
+    assert outcome.conserved
+    lots = master_lake.read_arrow("mes_lot_events").sort_by("line_seq").to_pylist()
+    assert [(r["lot_code"], r["source_lot_code"], r["quantity"]) for r in lots] == [
+        ("LOT-1A", "LOT-1", 400.0), ("LOT-1B", "LOT-1", 450.0)]
+    reasons = sorted(r["reasons"][0].split(":")[0] for r in
+                     master_lake.read_arrow("quarantine_mes_events").to_pylist())
+    assert reasons == ["invalid JSON", "unknown event_type 'teleported'"]
