@@ -72,6 +72,12 @@ MES_CONTRACTS = {
             Column("previous_state", "code", allowed=STATES),
             Column("previous_reason_code", "code", allowed=REASON_CODES)),
         key=("event_id",), record_types=("equipment_state_changed",)),
+    "mes_material_lots": Contract(
+        "mes_material_lots", "1", _event(
+            Column("lot_code", "code", required=True),
+            Column("material_code", "code", required=True, known_codes="mes_material"),
+            Column("lot_status", "code"), _quantity("quantity"), _unit),
+        key=("event_id",), record_types=("material_lot_reported",)),
 }
 
 TABLE_BY_EVENT_TYPE = {t: table for table, c in MES_CONTRACTS.items() for t in c.record_types}

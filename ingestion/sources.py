@@ -9,6 +9,7 @@ from pathlib import Path
 from data_contracts.mes import MES_CONTRACTS, TABLE_BY_EVENT_TYPE
 from data_contracts.rules import Contract
 from data_contracts.wms import WMS_TRANSACTIONS
+from ingestion.b2mml import read_b2mml
 from ingestion.mes_records import expand_lot_relations
 from ingestion.readers import CsvDialect, read_bytes, read_csv, read_ndjson
 from ingestion.records import ParsedFile, RawRecord, Rejection
@@ -62,5 +63,7 @@ def wms_csv_source(name: str = "wms_csv", dialect: CsvDialect = WMS_DIALECT,
 
 MES_NDJSON = Source("mes_ndjson", ("mes/events/**/*.ndjson", "mes/events/**/*.ndjson.gz"), read_ndjson, route_mes,
                     MES_CONTRACTS, "quarantine_mes_events")
+MES_B2MML = Source("mes_b2mml", ("mes/b2mml/**/*.xml",), read_b2mml, route_mes, MES_CONTRACTS,
+                   "quarantine_mes_events")
 WMS_CSV = wms_csv_source()
-SOURCES: tuple[Source, ...] = (WMS_CSV, MES_NDJSON)
+SOURCES: tuple[Source, ...] = (WMS_CSV, MES_NDJSON, MES_B2MML)

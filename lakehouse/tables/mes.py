@@ -47,4 +47,9 @@ TABLES = [
         pa.field("machine_id", _s, nullable=False), pa.field("state", _s, nullable=False),
         pa.field("reason_code", _s, nullable=False), ("previous_state", _s), ("previous_reason_code", _s)),
         "Equipment state changes with reason codes.", ("event_id",), partition_by=("event_date",)),
+    TableSpec("mes_material_lots", "bronze", _event(
+        pa.field("lot_code", _s, nullable=False), pa.field("material_code", _s, nullable=False),
+        ("lot_status", _s), ("quantity", _f), ("unit", _s)),
+        "Material lots as the MES reports them (B2MML MaterialInformation): status and quantity.",
+        ("event_id",), partition_by=("event_date",)),
 ]

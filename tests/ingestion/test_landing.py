@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from conftest import mes_event, wms_row, write_mes, write_wms
+from landing_files import mes_event, wms_row, write_mes, write_wms
 from ingestion.landing import Lander
 from lakehouse.delta_io import DeltaLake
 
