@@ -80,6 +80,8 @@ class Contract:
             elif col.kind == "timestamp":
                 suite.add_expectation(e.ExpectColumnValuesToMatchRegex(
                     column=name, regex=TIMESTAMP_WITH_ZONE_RE, meta={"name": f"{name} is ISO 8601 with a zone"}))
+                suite.add_expectation(e.ExpectColumnValuesToBeInSet(
+                    column=f"{name}__is_real", value_set=[True], meta={"name": f"{name} is a real date and time"}))
                 suite.add_expectation(e.ExpectColumnValuesToBeBetween(
                     column=f"{name}__epoch_s", min_value=EARLIEST.timestamp(), max_value=latest,
                     meta={"name": f"{name} is after 2000 and not in the future"}))
@@ -138,5 +140,8 @@ class Contract:
                 helpers.append(typed[col.name].cast(pl.Float64).alias(f"{col.name}__value"))
             elif col.kind == "timestamp":
                 helpers.append((typed[col.name].dt.epoch("us") / 1e6).alias(f"{col.name}__epoch_s"))
+                helpers.append(pl.when(text[col.name].str.contains(TIMESTAMP_WITH_ZONE_RE))
+                               .then(typed[col.name].is_not_null())
+                               .alias(f"{col.name}__is_real"))
         frame = text.with_columns(helpers).with_row_index(ROW_INDEX)
         return frame.to_pandas()

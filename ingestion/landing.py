@@ -122,6 +122,7 @@ class Lander:
             reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in bad}
         else:
             bad, reasons = set(verdicts.failures), verdicts.failures
+        bad, reasons = _untypable_rows(contract, text, bad, reasons, self.lake.spec(table).schema)
         good_index = [i for i in range(len(records)) if i not in bad]
         quarantined = [self._quarantine_row(outcome, records[i].source_line, records[i].record_seq,
                                             records[i].record_type, records[i].raw, len(records[i].raw),
@@ -197,6 +198,25 @@ class Lander:
         if not resolved.is_relative_to(self.landing_root):
             raise ValueError(f"{path.name} resolves outside the landing folder")
         return source.read(resolved)
+
+
+def _untypable_rows(contract: Contract, text: pl.DataFrame, bad: set[int], reasons: dict[int, list[str]],
+                    schema: pa.Schema) -> tuple[set[int], dict[int, list[str]]]:
+    """A safety net under the contract: a row that passed but still has a null in a non-nullable column
+    after typing is quarantined rather than failing the whole write."""
+    typed = contract.typed(text)
+    required = [f.name for f in schema if not f.nullable and f.name in typed.columns]
+    if not required:
+        return bad, reasons
+    nulls = typed.select(pl.any_horizontal([pl.col(c).is_null() for c in required])).to_series().to_list()
+    extra = {i for i, is_null in enumerate(nulls) if is_null and i not in bad}
+    if not extra:
+        return bad, reasons
+    merged = dict(reasons)
+    for i in extra:
+        missing = [c for c in required if typed[c][i] is None]
+        merged[i] = [f"could not be typed: {', '.join(missing)}"]
+    return bad | extra, merged
 
 
 def _drop_exact_duplicates(records: list[RawRecord], key: tuple[str, ...]) -> tuple[list[RawRecord], int]:

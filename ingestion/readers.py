@@ -17,6 +17,7 @@ from pathlib import Path
 from ingestion.records import ParsedFile, RawRecord, Rejection, as_text, clip
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,12 @@ def read_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            inflated = stream.read(512 * 1024 * 1024 + 1)
-        if len(inflated) > 512 * 1024 * 1024:
-            raise ValueError("gzip content larger than 512 MiB")
+            try:
+                inflated = stream.read(MAX_INFLATED_BYTES + 1)
+            except (OSError, EOFError) as exc:
+                raise ValueError(f"broken gzip stream: {exc}") from exc
+        if len(inflated) > MAX_INFLATED_BYTES:
+            raise ValueError(f"gzip content larger than {MAX_INFLATED_BYTES} bytes (compression bomb?)")
         return inflated
     return data
 
@@ -74,6 +78,9 @@ def read_ndjson(data: bytes) -> ParsedFile:
             obj = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
             parsed.rejections.append(Rejection(number, 0, clip(text), len(line), f"invalid JSON: {exc}"))
+            continue
+        except RecursionError:
+            parsed.rejections.append(Rejection(number, 0, clip(text), len(line), "invalid JSON: nested too deeply"))
             continue
         if not isinstance(obj, dict):
             parsed.rejections.append(Rejection(number, 0, clip(text), len(line), "JSON value is not an object"))

@@ -10,11 +10,12 @@ from data_contracts.mes import MES_CONTRACTS, TABLE_BY_EVENT_TYPE
 from data_contracts.rules import Contract
 from data_contracts.wms import WMS_TRANSACTIONS
 from ingestion.b2mml import read_b2mml
-from ingestion.mes_records import expand_lot_relations
+from ingestion.mes_records import LIST_FIELD, expand_lot_relations
 from ingestion.readers import CsvDialect, read_bytes, read_csv, read_ndjson
 from ingestion.records import ParsedFile, RawRecord, Rejection
 
 Routed = tuple[dict[str, list[RawRecord]], list[Rejection]]
+ALLOWED_LIST_FIELDS = set(LIST_FIELD.values())
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ def route_mes(records: list[RawRecord]) -> Routed:
         if table is None:
             rejections.append(Rejection(record.source_line, record.record_seq, record.raw, len(record.raw),
                                         f"unknown event_type {record.record_type!r}", record.record_type))
+            continue
+        allowed = set(MES_CONTRACTS[table].column_names) | ALLOWED_LIST_FIELDS
+        unexpected = sorted(set(record.fields) - allowed)
+        if unexpected:
+            rejections.append(Rejection(record.source_line, record.record_seq, record.raw, len(record.raw),
+                                        f"unexpected fields {unexpected} for {record.record_type}",
+                                        record.record_type))
             continue
         expanded = expand_lot_relations(record)
         if isinstance(expanded, Rejection):
