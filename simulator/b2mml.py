@@ -1,0 +1,126 @@
+"""ISA-95 B2MML messages for work orders exchanged as XML instead of NDJSON events.
+
+Written to `mes/b2mml/<YYYY-MM-DD>/<MessageType>_<work_order_id>.xml`; the date is the
+UTC date of the message. Work orders alternate between the B2MML V0401 namespace and
+the V07 namespace (same element names; the namespace tells the version):
+
+- `ProductionSchedule` (on release): ProductionRequest with one SegmentRequirement per
+  routing operation; the first carries MaterialConsumedRequirement per BOM component,
+  the last MaterialProducedRequirement.
+- `ProductionPerformance` (on completion): ProductionResponse with one SegmentResponse
+  per operation (ActualStartTime/ActualEndTime, EquipmentActual); MaterialConsumedActual
+  per consumed lot on the first, MaterialProducedActual per produced lot on the last.
+- `MaterialInformation` (on completion): MaterialLot per lot the work order left behind
+  (after lot splits/merges) with ID, MaterialDefinitionID, Status and Quantity.
+
+Material IDs are MES codes, quantities are in MES units, times ISO 8601 with offset.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+B2MML_V0401 = "http://www.mesa.org/xml/B2MML-V0401"
+B2MML_V07 = "http://www.mesa.org/xml/B2MML"
+NAMESPACES = (B2MML_V0401, B2MML_V07)
+
+
+class _Builder:
+    def __init__(self, namespace: str):
+        self.namespace = namespace
+
+    def element(self, parent: ET.Element | None, tag: str, text: object | None = None) -> ET.Element:
+        qualified = f"{{{self.namespace}}}{tag}"
+        node = ET.Element(qualified) if parent is None else ET.SubElement(parent, qualified)
+        if text is not None:
+            node.text = str(text)
+        return node
+
+    def quantity(self, parent: ET.Element, value: object, unit: str) -> None:
+        quantity = self.element(parent, "Quantity")
+        self.element(quantity, "QuantityString", value)
+        self.element(quantity, "DataType", "decimal")
+        self.element(quantity, "UnitOfMeasure", unit)
+
+    def serialize(self, root: ET.Element) -> bytes:
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=self.namespace) + b"\n"
+
+
+def production_schedule(namespace: str, work_order_id: str, published_at: str, material_code: str,
+                        planned_quantity: object, unit: str, operations: list[tuple[int, str]],
+                        components: list[tuple[str, object, str]]) -> bytes:
+    """operations: (operation_seq, machine_id); components: (MES code, quantity, unit)."""
+    b = _Builder(namespace)
+    root = b.element(None, "ProductionSchedule")
+    b.element(root, "ID", f"PS-{work_order_id}")
+    b.element(root, "PublishedDate", published_at)
+    request = b.element(root, "ProductionRequest")
+    b.element(request, "ID", work_order_id)
+    b.element(request, "Description", f"Produce {planned_quantity} {unit} of {material_code}")
+    for index, (operation_seq, machine_id) in enumerate(operations):
+        segment = b.element(request, "SegmentRequirement")
+        b.element(segment, "ID", f"{work_order_id}-{operation_seq}")
+        b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
+        equipment = b.element(segment, "EquipmentRequirement")
+        b.element(equipment, "EquipmentID", machine_id)
+        if index == 0:
+            for component_code, quantity, component_unit in components:
+                consumed = b.element(segment, "MaterialConsumedRequirement")
+                b.element(consumed, "MaterialDefinitionID", component_code)
+                b.quantity(consumed, quantity, component_unit)
+        if index == len(operations) - 1:
+            produced = b.element(segment, "MaterialProducedRequirement")
+            b.element(produced, "MaterialDefinitionID", material_code)
+            b.quantity(produced, planned_quantity, unit)
+    return b.serialize(root)
+
+
+def production_performance(namespace: str, work_order_id: str, published_at: str, start_at: str, end_at: str,
+                           segments: list[tuple[int, str, str, str]],
+                           consumed: list[tuple[str, str, object, str]],
+                           produced: list[tuple[str, str, object, str]]) -> bytes:
+    """segments: (operation_seq, machine_id, start, end); consumed/produced: (code, lot, qty, unit)."""
+    b = _Builder(namespace)
+    root = b.element(None, "ProductionPerformance")
+    b.element(root, "ID", f"PP-{work_order_id}")
+    b.element(root, "PublishedDate", published_at)
+    response = b.element(root, "ProductionResponse")
+    b.element(response, "ID", work_order_id)
+    b.element(response, "ProductionRequestID", work_order_id)
+    b.element(response, "StartTime", start_at)
+    b.element(response, "EndTime", end_at)
+    for index, (operation_seq, machine_id, started, ended) in enumerate(segments):
+        segment = b.element(response, "SegmentResponse")
+        b.element(segment, "ID", f"{work_order_id}-{operation_seq}")
+        b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
+        b.element(segment, "ActualStartTime", started)
+        b.element(segment, "ActualEndTime", ended)
+        equipment = b.element(segment, "EquipmentActual")
+        b.element(equipment, "EquipmentID", machine_id)
+        actuals = []
+        if index == 0:
+            actuals += [("MaterialConsumedActual", item) for item in consumed]
+        if index == len(segments) - 1:
+            actuals += [("MaterialProducedActual", item) for item in produced]
+        for tag, (code, lot, quantity, unit) in actuals:
+            actual = b.element(segment, tag)
+            b.element(actual, "MaterialDefinitionID", code)
+            b.element(actual, "MaterialLotID", lot)
+            b.quantity(actual, quantity, unit)
+    return b.serialize(root)
+
+
+def material_information(namespace: str, message_id: str, published_at: str,
+                         lots: list[tuple[str, str, object, str]]) -> bytes:
+    """lots: (lot code, MES material code, quantity, unit)."""
+    b = _Builder(namespace)
+    root = b.element(None, "MaterialInformation")
+    b.element(root, "ID", message_id)
+    b.element(root, "PublishedDate", published_at)
+    for lot_code, material_code, quantity, unit in lots:
+        lot = b.element(root, "MaterialLot")
+        b.element(lot, "ID", lot_code)
+        b.element(lot, "MaterialDefinitionID", material_code)
+        b.element(lot, "Status", "released")
+        b.quantity(lot, quantity, unit)
+    return b.serialize(root)

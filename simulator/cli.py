@@ -1,0 +1,88 @@
+"""Click commands: `plantlake simulate ...` (batch run) and `plantlake simulate opcua-server`.
+
+`simulate_command` is a click group invoked without a subcommand for the batch run;
+it is mounted under the `plantlake` CLI and also runs standalone via `python -m simulator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .config import FaultRates, PlantConfig
+
+
+def _config(days: int, lines: int, machines_per_line: int, seed: int, start_date: str, clean: bool,
+            signal_interval_s: int, b2mml_share: float) -> PlantConfig:
+    return PlantConfig(days=days, lines=lines, machines_per_line=machines_per_line, seed=seed,
+                       start_date=date.fromisoformat(start_date),
+                       fault_rates=FaultRates.none() if clean else FaultRates.default(),
+                       signal_interval_s=signal_interval_s, b2mml_share=b2mml_share)
+
+
+@click.group(name="simulate", invoke_without_command=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/raw"),
+              show_default=True, help="Directory to write master data, source-system files and truth to.")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
+@click.option("--lines", type=click.IntRange(1, 99), default=2, show_default=True)
+@click.option("--machines-per-line", type=click.IntRange(1, 99), default=4, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=42, show_default=True)
+@click.option("--start-date", default="2026-01-05", show_default=True, help="First simulated day (ISO date).")
+@click.option("--clean", is_flag=True, help="Inject no faults (FaultRates.none()).")
+@click.option("--signal-interval-s", type=click.IntRange(1, 3600), default=60, show_default=True)
+@click.option("--b2mml-share", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
+              help="Share of work orders reported as ISA-95 B2MML XML instead of NDJSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.pass_context
+def simulate_command(ctx: click.Context, out_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
+                     start_date: str, clean: bool, signal_interval_s: int, b2mml_share: float,
+                     no_progress: bool) -> None:
+    """Simulate a plant and write MES, WMS, OPC UA history and ground truth to --out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .simulation import simulate
+
+    cfg = _config(days, lines, machines_per_line, seed, start_date, clean, signal_interval_s, b2mml_share)
+    result = simulate(cfg, out_dir, progress=not no_progress)
+    click.echo(result.summary())
+
+
+@simulate_command.command(name="opcua-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=4840, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=42, show_default=True)
+@click.option("--lines", type=click.IntRange(1, 99), default=2, show_default=True)
+@click.option("--machines-per-line", type=click.IntRange(1, 99), default=4, show_default=True)
+@click.option("--start-date", default="2026-01-05", show_default=True)
+@click.option("--update-interval-s", type=click.FloatRange(0.05), default=1.0, show_default=True)
+@click.option("--time-scale", type=click.FloatRange(0.1), default=1.0, show_default=True,
+              help="Simulated seconds per wall-clock second.")
+@click.option("--duration-s", type=click.FloatRange(0.0), default=None, help="Stop after this many seconds.")
+@click.option("--username", default=None, help="Require this user (with --password) instead of anonymous access.")
+@click.option("--password", default=None)
+@click.option("--certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Server certificate (DER/PEM) enabling Basic256Sha256 Sign & SignAndEncrypt.")
+@click.option("--private-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+def opcua_server_command(host: str, port: int, seed: int, lines: int, machines_per_line: int, start_date: str,
+                         update_interval_s: float, time_scale: float, duration_s: float | None,
+                         username: str | None, password: str | None, certificate: Path | None,
+                         private_key: Path | None) -> None:
+    """Serve live machine tags over OPC UA at opc.tcp://HOST:PORT."""
+    from .opcua_server import serve
+
+    if (username is None) != (password is None):
+        raise click.UsageError("--username and --password go together")
+    if (certificate is None) != (private_key is None):
+        raise click.UsageError("--certificate and --private-key go together")
+    cfg = PlantConfig(lines=lines, machines_per_line=machines_per_line, seed=seed,
+                      start_date=date.fromisoformat(start_date), fault_rates=FaultRates.none())
+    click.echo(f"OPC UA server on opc.tcp://{host}:{port} (namespace urn:plantlake:simulator); Ctrl+C stops")
+    users = {username: password} if username is not None else None
+    try:
+        asyncio.run(serve(cfg, host=host, port=port, update_interval_s=update_interval_s, duration_s=duration_s,
+                          time_scale=time_scale, users=users, certificate=certificate, private_key=private_key))
+    except KeyboardInterrupt:
+        click.echo("stopped")

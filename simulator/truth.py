@@ -1,0 +1,81 @@
+"""Ground-truth Parquet tables under `truth/` (canonical ids, base units, UTC timestamps).
+
+Streamed day by day with one row group per day; `stock.parquet` is written at the end
+from the simulator's physical ledgers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TS = pa.timestamp("us", tz="UTC")
+SCHEMAS: dict[str, pa.Schema] = {
+    "state_intervals": pa.schema([("machine_id", pa.string()), ("state", pa.string()),
+                                  ("reason_code", pa.string()), ("started_at", TS), ("ended_at", TS)]),
+    "breakdowns": pa.schema([("machine_id", pa.string()), ("started_at", TS), ("ended_at", TS),
+                             ("reason_code", pa.string()), ("failure_mode", pa.string())]),
+    "production_counts": pa.schema([("machine_id", pa.string()), ("material_id", pa.string()),
+                                    ("counted_at", TS), ("total_count", pa.int64()), ("good_count", pa.int64())]),
+    "movements": pa.schema([("movement_id", pa.string()), ("occurred_at", TS), ("material_id", pa.string()),
+                            ("lot_id", pa.string()), ("from_location_id", pa.string()),
+                            ("to_location_id", pa.string()), ("quantity", pa.float64()),
+                            ("movement_type", pa.string()), ("source_transaction_id", pa.string())]),
+    "genealogy_edges": pa.schema([("parent_lot_id", pa.string()), ("child_lot_id", pa.string()),
+                                  ("edge_type", pa.string()), ("work_order_id", pa.string()),
+                                  ("machine_id", pa.string()), ("quantity", pa.float64()), ("occurred_at", TS)]),
+    "oee_by_machine_shift": pa.schema([
+        ("machine_id", pa.string()), ("shift_date", pa.date32()), ("shift_id", pa.string()),
+        ("shift_start_at", TS), ("shift_end_at", TS), ("planned_time_s", pa.float64()),
+        ("run_time_s", pa.float64()), ("ideal_time_s", pa.float64()), ("total_count", pa.int64()),
+        ("good_count", pa.int64()), ("availability", pa.float64()), ("performance", pa.float64()),
+        ("quality", pa.float64()), ("oee", pa.float64())]),
+    "faults": pa.schema([("fault_id", pa.string()), ("fault_type", pa.string()), ("source_system", pa.string()),
+                         ("source_file", pa.string()), ("record_key", pa.string()), ("description", pa.string())]),
+    "stock": pa.schema([("material_id", pa.string()), ("lot_id", pa.string()), ("location_id", pa.string()),
+                        ("quantity", pa.float64()), ("base_unit", pa.string())]),
+}
+TIMESTAMP_COLUMNS = {"started_at", "ended_at", "counted_at", "occurred_at"}
+
+
+def rows_to_table(name: str, rows: list[tuple] | list[list]) -> pa.Table:
+    """Tuples in schema column order; timestamp columns given as epoch seconds."""
+    schema = SCHEMAS[name]
+    columns = list(zip(*rows)) if rows else [[] for _ in schema.names]
+    arrays = []
+    for field, values in zip(schema, columns):
+        if field.type == TS and (not values or not hasattr(values[0], "tzinfo")):
+            micros = np.round(np.asarray(values, dtype=np.float64) * 1_000_000).astype(np.int64)
+            arrays.append(pa.array(micros, TS))
+        else:
+            arrays.append(pa.array(list(values), field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class TruthWriter:
+    def __init__(self, truth_dir: Path):
+        self.truth_dir = truth_dir
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.row_counts: dict[str, int] = {}
+
+    def append(self, name: str, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(self.truth_dir / f"{name}.parquet", SCHEMAS[name])
+        self._writers[name].write_table(table.cast(SCHEMAS[name]))
+        self.row_counts[name] = self.row_counts.get(name, 0) + table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        for name, schema in SCHEMAS.items():
+            if name not in self._writers and name != "stock":
+                pq.write_table(schema.empty_table(), self.truth_dir / f"{name}.parquet")
+
+    def write_stock(self, rows: list[tuple]) -> None:
+        pq.write_table(rows_to_table("stock", rows), self.truth_dir / "stock.parquet")
+        self.row_counts["stock"] = len(rows)
