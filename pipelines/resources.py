@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +33,12 @@ class LandingResource(dg.ConfigurableResource):
 
     def root(self) -> Path:
         return Path(self.source_dir) if self.source_dir else Settings.from_env().source_dir
+
+    def read_json(self, relative_path: str) -> dict:
+        path = self.root() / relative_path
+        if not path.is_file():
+            raise FileNotFoundError(f"expected source file {relative_path} under {self.root()}")
+        return json.loads(path.read_text(encoding="utf-8"))
 
     def read_csv_as_text(self, relative_path: str) -> pa.Table:
         """Every column as text (empty = null); typing is the table schema's job, so nothing is guessed."""

@@ -27,7 +27,8 @@ def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], N
     defs = build_definitions(lake_root=str(lake_root), source_dir=str(source_dir))
     job = defs.resolve_job_def("materialize_everything")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed_checks = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}"
                            for c in result.get_asset_check_evaluations() if not c.passed)

@@ -35,10 +35,24 @@ TABLES = [
         "Bills of material: component quantity (component base unit) per unit of parent.",
         ("parent_material_id", "component_material_id")),
     TableSpec("dim_routing", "silver", pa.schema([
-        pa.field("material_id", _s, nullable=False), pa.field("operation_seq", pa.int64(), nullable=False),
+        pa.field("material_id", _s, nullable=False), pa.field("line_id", _s, nullable=False),
+        pa.field("operation_seq", pa.int64(), nullable=False),
         pa.field("machine_id", _s, nullable=False), pa.field("ideal_cycle_time_s", pa.float64(), nullable=False)]),
-        "Routings: the machine and ideal cycle time of each operation producing a material.",
-        ("material_id", "operation_seq", "machine_id")),
+        "Routings: the machine and ideal cycle time of each operation producing a material on a line.",
+        ("material_id", "line_id", "operation_seq")),
+    TableSpec("dim_shift", "silver", pa.schema([
+        pa.field("shift_id", _s, nullable=False), ("shift_name", _s),
+        pa.field("start_local_time", _s, nullable=False), pa.field("end_local_time", _s, nullable=False),
+        pa.field("scheduled_weekdays", _s, nullable=False)]),
+        "Shift patterns in plant local time (HH:MM:SS; Delta has no time type) and the weekdays they run.",
+        ("shift_id",)),
+    TableSpec("dim_shift_break", "silver", pa.schema([
+        pa.field("shift_id", _s, nullable=False), pa.field("break_seq", pa.int64(), nullable=False),
+        pa.field("break_start_local_time", _s, nullable=False), pa.field("break_end_local_time", _s, nullable=False)]),
+        "Planned breaks of each shift, in plant local time.", ("shift_id", "break_seq")),
+    TableSpec("dim_plant", "silver", pa.schema([
+        pa.field("plant_name", _s, nullable=False), pa.field("plant_timezone", _s, nullable=False)]),
+        "The plant and its time zone (shifts and days are cut in this zone).", ("plant_name",)),
     TableSpec("dim_location", "silver", pa.schema([
         pa.field("location_id", _s, nullable=False), pa.field("location_type", _s, nullable=False),
         ("zone_id", _s), ("wms_location_code", _s), ("mes_location_code", _s)]),

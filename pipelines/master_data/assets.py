@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pyarrow as pa
 
 from lakehouse.catalog import CATALOG
 from pipelines.checks import primary_key_check
@@ -16,6 +17,8 @@ MASTER_FILES = {
     "dim_unit_conversion": "master/unit_conversions.csv",
     "dim_bom": "master/bom.csv",
     "dim_routing": "master/routings.csv",
+    "dim_shift": "master/shift_calendar.csv",
+    "dim_shift_break": "master/shift_breaks.csv",
     "dim_location": "master/locations.csv",
     "dim_supplier": "master/suppliers.csv",
     "dim_customer": "master/customers.csv",
@@ -35,5 +38,14 @@ def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
     return _asset
 
 
-MASTER_DATA_ASSETS = [master_data_asset(table, path) for table, path in MASTER_FILES.items()]
-MASTER_DATA_CHECKS = [primary_key_check(CATALOG[table]) for table in MASTER_FILES]
+@dg.asset(key=dg.AssetKey(["silver", "dim_plant"]), group_name="master_data",
+          description=CATALOG["dim_plant"].description, kinds={"delta", "polars"}, owners=["team:plant-data"],
+          metadata={"source_file": "master/plant.json", "primary_key": ["plant_name"]})
+def dim_plant(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
+    plant = landing.read_json("master/plant.json")
+    row = pa.table({"plant_name": [plant["plant_name"]], "plant_timezone": [plant["plant_timezone"]]})
+    return dg.MaterializeResult(metadata=lake.lake().overwrite("dim_plant", row).as_metadata())
+
+
+MASTER_DATA_ASSETS = [*(master_data_asset(table, path) for table, path in MASTER_FILES.items()), dim_plant]
+MASTER_DATA_CHECKS = [primary_key_check(CATALOG[table]) for table in (*MASTER_FILES, "dim_plant")]

@@ -11,14 +11,15 @@ import polars as pl
 
 from lakehouse.delta_io import DeltaLake
 from pipelines.definitions import build_definitions, defs
-from pipelines.master_data.assets import MASTER_FILES
+from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS, MASTER_FILES
 from pipelines.run import run_everything
 
 ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSET_KEYS = sorted([
     "silver/dim_bom", "silver/dim_customer", "silver/dim_equipment", "silver/dim_location",
-    "silver/dim_machine", "silver/dim_material", "silver/dim_routing", "silver/dim_supplier",
+    "silver/dim_machine", "silver/dim_material", "silver/dim_plant", "silver/dim_routing", "silver/dim_shift",
+    "silver/dim_shift_break", "silver/dim_supplier",
     "silver/dim_unit_conversion", "silver/map_material_code",
 ])
 
@@ -70,8 +71,10 @@ def test_a_duplicate_primary_key_fails_the_blocking_check(tmp_path: Path, clean_
     subprocess.run(["cp", "-r", str(clean_plant), str(broken)], check=True)
     materials = (broken / "master/materials.csv").read_text().splitlines()
     (broken / "master/materials.csv").write_text("\n".join([*materials, materials[1]]) + "\n")
+    material = dg.AssetKey(["silver", "dim_material"])
     result = dg.materialize(
-        [a for a in build_definitions().assets if "dim_material" in str(a.key)],  # type: ignore[union-attr]
+        [*(a for a in MASTER_DATA_ASSETS if a.key == material),
+         *(c for c in MASTER_DATA_CHECKS if material in {k.asset_key for k in c.check_keys})],
         resources=build_definitions(lake_root=str(tmp_path / "lake"), source_dir=str(broken)).resources,
         raise_on_error=False)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
