@@ -11,6 +11,7 @@ import pytest
 from hostile_corpus import CASES, Case
 from ingestion.landing import Lander
 from lakehouse.delta_io import DeltaLake
+from landing_files import write_master_data
 
 
 def test_the_corpus_has_at_least_fifty_cases_with_unique_names() -> None:
@@ -20,11 +21,9 @@ def test_the_corpus_has_at_least_fifty_cases_with_unique_names() -> None:
 
 @pytest.fixture(scope="module")
 def master_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import master_lake
-
-    root = tmp_path_factory.mktemp("template")
-    master_lake.__wrapped__(root)  # type: ignore[attr-defined]
-    return root / "lake"
+    root = tmp_path_factory.mktemp("template") / "lake"
+    write_master_data(DeltaLake(root))
+    return root
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
