@@ -1,16 +1,19 @@
 """Landing files in bronze: fingerprint, parse, validate against the contract, insert new rows, quarantine
-the rest, mark touched event dates, log the file. Every record read is landed, quarantined or counted as a
-duplicate, and the log row says how many of each.
+the rest, mark touched event dates, log every file. Every record read is landed, quarantined or counted as
+a duplicate, and each file's log row says how many of each.
 
-Crash safety: the ingest log row is written last. A file whose run died before it is read again on the next
-run; bronze and quarantine writes are insert-only on their keys, so the rerun lands every row exactly once.
+Files of one source are landed in batches: one contract validation and one insert per table per batch, then
+the counts are attributed back to each file. Crash safety: the ingest log rows are written last. Files whose
+run died before them are read again on the next run; bronze and quarantine writes are insert-only on their
+keys, so the rerun lands every row exactly once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -20,29 +23,41 @@ import pyarrow as pa
 
 from data_contracts.rules import Contract
 from data_contracts.runner import validate_rows
-from ingestion.records import RawRecord, Rejection
+from ingestion.records import RawRecord
 from ingestion.reference import code_sets
 from ingestion.sources import SOURCES, Source
 from lakehouse.delta_io import DeltaLake
+
+BATCH_BYTES = 256 * 1024 * 1024
+BATCH_FILES = 1000
 
 
 @dataclass
 class FileOutcome:
     source: str
     source_file: str
-    file_sha256: str
-    file_bytes: int
+    file_sha256: str = ""
+    file_bytes: int = 0
     status: str = "landed"  # landed | duplicate_file | rejected
     error: str | None = None
     rows_read: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
-    event_dates: dict[str, set[date]] = field(default_factory=dict)
+    event_dates: set[date] = field(default_factory=set)
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def conserved(self) -> bool:
         return self.rows_read == self.rows_landed + self.rows_quarantined + self.rows_duplicate
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    """A record with the index of the file (in its batch) it came from."""
+
+    file: int
+    record: RawRecord
 
 
 class Lander:
@@ -61,87 +76,107 @@ class Lander:
     def pending_files(self, sources: Iterable[Source] = SOURCES) -> list[tuple[Source, Path]]:
         found = []
         for source in sources:
+            paths: set[Path] = set()
             for pattern in source.patterns:
-                found += [(source, p) for p in sorted(self.landing_root.glob(pattern)) if p.is_file()]
+                paths |= {p for p in self.landing_root.glob(pattern) if p.is_file() or p.is_symlink()}
+            found += [(source, p) for p in sorted(paths)]
         return found
 
     def land_all(self, sources: Iterable[Source] = SOURCES,
                  progress: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
-        outcomes = []
-        for source, path in self.pending_files(sources):
-            outcome = self.land_file(path, source)
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+        outcomes: list[FileOutcome] = []
+        for source in sources:
+            paths = [p for s, p in self.pending_files([source])]
+            for batch in _batches(paths):
+                for outcome in self.land_batch(batch, source):
+                    outcomes.append(outcome)
+                    if progress:
+                        progress(outcome)
         return outcomes
 
     def land_file(self, path: Path, source: Source) -> FileOutcome:
-        started = datetime.now(timezone.utc)
-        relative = self._relative_name(path)
-        outcome = FileOutcome(source.name, relative, "", 0)
-        try:
-            data = self._read_inside_root(path, source)
-        except (OSError, ValueError) as exc:
-            outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
-            self._log(outcome, started)
-            return outcome
-        outcome.file_sha256 = hashlib.sha256(data).hexdigest()
-        outcome.file_bytes = len(data)
-        if outcome.file_sha256 in self._landed:
-            outcome.status = "duplicate_file"
-            self._log(outcome, started)
-            return outcome
-        parsed = source.parse(data)
-        if parsed.file_error:
-            outcome.status, outcome.error = "rejected", parsed.file_error
-            self._log(outcome, started)
-            return outcome
-        routed, rejections = source.route(parsed.records)
-        rejections = [*parsed.rejections, *rejections]
-        outcome.rows_read = sum(len(r) for r in routed.values()) + len(rejections)
-        quarantine_rows = [self._quarantine_row(outcome, r.source_line, r.record_seq, r.record_type, r.raw,
+        return self.land_batch([path], source)[0]
+
+    def land_batch(self, paths: list[Path], source: Source) -> list[FileOutcome]:
+        outcomes = [FileOutcome(source.name, self._relative_name(p)) for p in paths]
+        routed: dict[str, list[_Tagged]] = {}
+        quarantine: list[dict] = []
+        seen_in_batch: set[str] = set()
+        for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
+            try:
+                data = self._read_inside_root(path, source)
+            except (OSError, ValueError) as exc:
+                outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
+                continue
+            outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
+            if outcome.file_sha256 in self._landed or outcome.file_sha256 in seen_in_batch:
+                outcome.status = "duplicate_file"
+                continue
+            seen_in_batch.add(outcome.file_sha256)
+            parsed = source.parse(data)
+            del data
+            if parsed.file_error:
+                outcome.status, outcome.error = "rejected", parsed.file_error
+                continue
+            by_table, rejections = source.route(parsed.records)
+            rejections = [*parsed.rejections, *rejections]
+            outcome.rows_read = sum(len(r) for r in by_table.values()) + len(rejections)
+            outcome.rows_quarantined += len(rejections)
+            quarantine += [self._quarantine_row(outcome, r.source_line, r.record_seq, r.record_type, r.raw,
                                                 r.raw_bytes, [r.reason]) for r in rejections]
-        for table, records in routed.items():
-            quarantine_rows += self._land_records(outcome, table, source.contracts[table], records)
-        if quarantine_rows:
-            written = self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine_rows))
-            outcome.rows_quarantined += written.rows_in
-        self._log(outcome, started)
-        self._landed.add(outcome.file_sha256)
-        return outcome
+            for table, records in by_table.items():
+                routed.setdefault(table, []).extend(_Tagged(index, r) for r in records)
+        for table, tagged in routed.items():
+            quarantine += self._land_table(outcomes, table, source.contracts[table], tagged)
+        if quarantine:
+            self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine))
+        self._log(outcomes)
+        self._landed |= {o.file_sha256 for o in outcomes if o.status == "landed"}
+        return outcomes
 
     # ---- steps ---------------------------------------------------------------------------------
-    def _land_records(self, outcome: FileOutcome, table: str, contract: Contract,
-                      records: list[RawRecord]) -> list[dict]:
-        records, exact_duplicates = _drop_exact_duplicates(records, contract.key)
-        outcome.rows_duplicate += exact_duplicates
-        text = contract.text_frame([r.fields for r in records])
+    def _land_table(self, outcomes: list[FileOutcome], table: str, contract: Contract,
+                    tagged: list[_Tagged]) -> list[dict]:
+        tagged, duplicates = _drop_exact_duplicates(tagged, contract.key)
+        for file_index, count in duplicates.items():
+            outcomes[file_index].rows_duplicate += count
+        text = contract.text_frame([t.record.fields for t in tagged])
         verdicts = validate_rows(contract.validation_frame(text), self._suite(contract))
         if verdicts.table_failures:
-            bad = set(range(len(records)))
-            reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in bad}
+            reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(len(tagged))}
         else:
-            bad, reasons = set(verdicts.failures), verdicts.failures
-        bad, reasons = _untypable_rows(contract, text, bad, reasons, self.lake.spec(table).schema)
-        good_index = [i for i in range(len(records)) if i not in bad]
-        quarantined = [self._quarantine_row(outcome, records[i].source_line, records[i].record_seq,
-                                            records[i].record_type, records[i].raw, len(records[i].raw),
-                                            reasons[i]) for i in sorted(bad)]
-        if good_index:
-            good = contract.typed(text[good_index]).with_columns(
-                pl.col("occurred_at").dt.date().alias("event_date"),
-                pl.Series("source_line", [records[i].source_line for i in good_index], pl.Int64),
-                pl.lit(outcome.source_file).alias("source_file"),
-                pl.lit(outcome.file_sha256).alias("file_sha256"),
-                pl.lit(self.run_id).alias("ingest_run_id"),
-                pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
-            already = self._existing_dates(table)
-            result = self.lake.insert_new(table, good)
-            outcome.rows_landed += result.rows_written
-            outcome.rows_duplicate += result.duplicates_skipped
-            dates = set(good["event_date"].unique().to_list())
-            outcome.event_dates[table] = dates
-            self._mark_dirty(table, dates, already)
+            reasons = dict(verdicts.failures)
+        reasons = _untypable_rows(contract, text, reasons, self.lake.spec(table).schema)
+        quarantined = []
+        for i in sorted(reasons):
+            t = tagged[i]
+            outcome = outcomes[t.file]
+            outcome.rows_quarantined += 1
+            quarantined.append(self._quarantine_row(outcome, t.record.source_line, t.record.record_seq,
+                                                    t.record.record_type, t.record.raw, len(t.record.raw),
+                                                    reasons[i]))
+        good_index = [i for i in range(len(tagged)) if i not in reasons]
+        if not good_index:
+            return quarantined
+        files = [tagged[i].file for i in good_index]
+        good = contract.typed(text[good_index]).with_columns(
+            pl.col("occurred_at").dt.date().alias("event_date"),
+            pl.Series("source_line", [tagged[i].record.source_line for i in good_index], pl.Int64),
+            pl.Series("source_file", [outcomes[f].source_file for f in files], pl.String),
+            pl.Series("file_sha256", [outcomes[f].file_sha256 for f in files], pl.String),
+            pl.lit(self.run_id).alias("ingest_run_id"),
+            pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
+        already = self._existing_dates(table)
+        _, inserted = self.lake.insert_new_rows(table, good)
+        landed = Counter(inserted["file_sha256"].to_list())
+        offered = Counter(files)
+        for file_index, count in offered.items():
+            outcome = outcomes[file_index]
+            outcome.rows_landed += landed.get(outcome.file_sha256, 0)
+            outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
+        for file_index, day in zip(files, good["event_date"].to_list(), strict=True):
+            outcomes[file_index].event_dates.add(day)
+        self._mark_dirty(table, set(good["event_date"].to_list()), already)
         return quarantined
 
     def _suite(self, contract: Contract) -> object:
@@ -162,24 +197,25 @@ class Lander:
         return {date.fromisoformat(p["event_date"]) for p in self.lake.table(table).partitions()}
 
     def _mark_dirty(self, table: str, dates: set[date], already: set[date]) -> None:
-        if not dates:
-            return
+        ordered = sorted(dates)
         self.lake.insert_new("dirty_partitions", pa.table({
-            "table_name": [table] * len(dates), "event_date": sorted(dates),
-            "ingest_run_id": [self.run_id] * len(dates), "is_late": [d in already for d in sorted(dates)],
-            "marked_at": pa.array([self.now] * len(dates), pa.timestamp("us", "UTC"))}))
+            "table_name": [table] * len(ordered), "event_date": pa.array(ordered, pa.date32()),
+            "ingest_run_id": [self.run_id] * len(ordered), "is_late": [d in already for d in ordered],
+            "marked_at": pa.array([self.now] * len(ordered), pa.timestamp("us", "UTC"))}))
 
-    def _log(self, outcome: FileOutcome, started: datetime) -> None:
-        dates = sorted(set().union(*outcome.event_dates.values())) if outcome.event_dates else []
+    def _log(self, outcomes: list[FileOutcome]) -> None:
+        finished = datetime.now(timezone.utc)
         self.lake.append("ingest_log", pa.table({
-            "file_sha256": [outcome.file_sha256 or f"unread:{outcome.source_file}"],
-            "ingest_run_id": [self.run_id], "source": [outcome.source], "source_file": [outcome.source_file],
-            "file_bytes": [outcome.file_bytes], "status": [outcome.status], "error": [outcome.error],
-            "rows_read": [outcome.rows_read], "rows_landed": [outcome.rows_landed],
-            "rows_quarantined": [outcome.rows_quarantined], "rows_duplicate": [outcome.rows_duplicate],
-            "event_dates": pa.array([dates], pa.list_(pa.date32())),
-            "started_at": pa.array([started], pa.timestamp("us", "UTC")),
-            "finished_at": pa.array([datetime.now(timezone.utc)], pa.timestamp("us", "UTC"))}))
+            "file_sha256": [o.file_sha256 or f"unread:{o.source_file}" for o in outcomes],
+            "ingest_run_id": [self.run_id] * len(outcomes), "source": [o.source for o in outcomes],
+            "source_file": [o.source_file for o in outcomes], "file_bytes": [o.file_bytes for o in outcomes],
+            "status": [o.status for o in outcomes], "error": [o.error for o in outcomes],
+            "rows_read": [o.rows_read for o in outcomes], "rows_landed": [o.rows_landed for o in outcomes],
+            "rows_quarantined": [o.rows_quarantined for o in outcomes],
+            "rows_duplicate": [o.rows_duplicate for o in outcomes],
+            "event_dates": pa.array([sorted(o.event_dates) for o in outcomes], pa.list_(pa.date32())),
+            "started_at": pa.array([o.started_at for o in outcomes], pa.timestamp("us", "UTC")),
+            "finished_at": pa.array([finished] * len(outcomes), pa.timestamp("us", "UTC"))}))
 
     def _landed_fingerprints(self) -> set[str]:
         if not self.lake.exists("ingest_log"):
@@ -200,36 +236,50 @@ class Lander:
         return source.read(resolved)
 
 
-def _untypable_rows(contract: Contract, text: pl.DataFrame, bad: set[int], reasons: dict[int, list[str]],
-                    schema: pa.Schema) -> tuple[set[int], dict[int, list[str]]]:
+def _batches(paths: list[Path]) -> Iterator[list[Path]]:
+    batch: list[Path] = []
+    size = 0
+    for path in paths:
+        try:
+            length = path.stat().st_size
+        except OSError:
+            length = 0
+        if batch and (size + length > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += length
+    if batch:
+        yield batch
+
+
+def _untypable_rows(contract: Contract, text: pl.DataFrame, reasons: dict[int, list[str]],
+                    schema: pa.Schema) -> dict[int, list[str]]:
     """A safety net under the contract: a row that passed but still has a null in a non-nullable column
     after typing is quarantined rather than failing the whole write."""
     typed = contract.typed(text)
     required = [f.name for f in schema if not f.nullable and f.name in typed.columns]
-    if not required:
-        return bad, reasons
+    if not required or typed.is_empty():
+        return reasons
     nulls = typed.select(pl.any_horizontal([pl.col(c).is_null() for c in required])).to_series().to_list()
-    extra = {i for i, is_null in enumerate(nulls) if is_null and i not in bad}
-    if not extra:
-        return bad, reasons
     merged = dict(reasons)
-    for i in extra:
-        missing = [c for c in required if typed[c][i] is None]
-        merged[i] = [f"could not be typed: {', '.join(missing)}"]
-    return bad | extra, merged
+    for i, is_null in enumerate(nulls):
+        if is_null and i not in merged:
+            merged[i] = [f"could not be typed: {', '.join(c for c in required if typed[c][i] is None)}"]
+    return merged
 
 
-def _drop_exact_duplicates(records: list[RawRecord], key: tuple[str, ...]) -> tuple[list[RawRecord], int]:
-    """The same record delivered twice in one file (same key, same content) counts once."""
+def _drop_exact_duplicates(tagged: list[_Tagged], key: tuple[str, ...]) -> tuple[list[_Tagged], Counter]:
+    """The same record delivered twice (same key, same content) counts once; later copies are duplicates
+    of the file they came in."""
     seen: set[tuple] = set()
-    kept = []
-    for record in records:
-        identity = (tuple(record.fields.get(k) for k in key), tuple(sorted(record.fields.items(), key=str)))
+    kept, duplicates = [], Counter()
+    for item in tagged:
+        fields = item.record.fields
+        identity = (tuple(fields.get(k) for k in key), tuple(sorted(fields.items(), key=str)))
         if identity in seen:
+            duplicates[item.file] += 1
             continue
         seen.add(identity)
-        kept.append(record)
-    return kept, len(records) - len(kept)
-
-
-__all__ = ["FileOutcome", "Lander", "Rejection"]
+        kept.append(item)
+    return kept, duplicates

@@ -115,6 +115,10 @@ class DeltaLake:
 
     def insert_new(self, name: str, data: Any) -> WriteResult:
         """Insert rows whose merge keys are not stored yet; duplicates within the batch keep the first."""
+        return self.insert_new_rows(name, data)[0]
+
+    def insert_new_rows(self, name: str, data: Any) -> tuple[WriteResult, pl.DataFrame]:
+        """`insert_new`, also returning the rows it inserted (callers attribute them back to their sources)."""
         spec = self.spec(name)
         batch = conform(spec, data)
         keys = list(spec.merge_keys)
@@ -128,8 +132,9 @@ class DeltaLake:
                 fresh = fresh.join(stored, on=keys, how="anti", nulls_equal=True)
         if fresh.height:
             write_deltalake(self.uri(name), fresh.to_arrow().cast(spec.schema), mode="append")
-        return WriteResult(spec.name, "insert_new", batch.num_rows, fresh.height, self.version(name),
-                           duplicates_skipped=batch.num_rows - fresh.height)
+        result = WriteResult(spec.name, "insert_new", batch.num_rows, fresh.height, self.version(name),
+                             duplicates_skipped=batch.num_rows - fresh.height)
+        return result, fresh
 
     def upsert(self, name: str, data: Any) -> WriteResult:
         """MERGE on the merge keys: matched rows are updated, the others inserted."""

@@ -102,6 +102,8 @@ class CollectorConfig:
     sampling_interval_ms: float = 250.0
     publishing_interval_ms: float | None = None
     deadband_abs: float | None = None
+    # Server-side queue per monitored item: changes faster than the publishing interval wait here, not dropped.
+    queue_size: int = 100
     flush_interval_s: float = 2.0
     flush_max_values: int = 10_000
     reconnect: ReconnectConfig = ReconnectConfig()
@@ -132,7 +134,7 @@ class CollectorConfig:
 
 
 _TOP_KEYS = {"endpoint", "collector_id", "nodes", "browse", "security", "auth", "sampling_interval_ms",
-             "publishing_interval_ms", "deadband_abs", "flush_interval_s", "flush_max_values", "reconnect",
+             "publishing_interval_ms", "deadband_abs", "queue_size", "flush_interval_s", "flush_max_values", "reconnect",
              "connect_timeout_s", "start_attempts", "node_gap_min_s", "request_timeout_s", "watchdog_interval_s"}
 
 
@@ -156,6 +158,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> CollectorConfig:
         sampling_interval_ms=_number(data, "sampling_interval_ms", 250.0, minimum=0.0),
         publishing_interval_ms=_optional_number(data, "publishing_interval_ms", minimum=1.0),
         deadband_abs=_optional_number(data, "deadband_abs", minimum=0.0),
+        queue_size=int(_number(data, "queue_size", 100, minimum=1, integer=True)),
         flush_interval_s=_number(data, "flush_interval_s", 2.0, minimum=0.05),
         flush_max_values=int(_number(data, "flush_max_values", 10_000, minimum=1, integer=True)),
         reconnect=_reconnect(data.get("reconnect", {})),

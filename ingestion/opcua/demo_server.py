@@ -76,7 +76,8 @@ class DemoServer:
         for machine in self.machines:
             obj = await line.add_object(ua.NodeId(machine, ns), ua.QualifiedName(machine, ns))
             for tag, initial in self.tags.items():
-                await obj.add_variable(ua.NodeId(f"{machine}.{tag}", ns), ua.QualifiedName(tag, ns), initial)
+                variable = await obj.add_variable(ua.NodeId(f"{machine}.{tag}", ns), ua.QualifiedName(tag, ns), initial)
+                await variable.set_writable()  # clients may write (the benchmark's latency probes do)
         await server.start()
         self.server = server
         return self
@@ -114,7 +115,8 @@ class DemoServer:
             due = rate_per_s * elapsed
             while self.published < due:
                 machine = self.machines[index % len(self.machines)]
-                await self.write(machine, tag, 20.0 + 5 * math.sin(index / 50) + index * 1e-6)
+                # +1: the first value must differ from the initial 20.0, or it is no data change and never notified
+                await self.write(machine, tag, 20.0 + 5 * math.sin(index / 50) + (index + 1) * 1e-6)
                 index += 1
             await asyncio.sleep(tick_s)
         return self.published

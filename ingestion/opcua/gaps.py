@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ingestion.opcua.samples import Gap, Sample, is_bad
+from ingestion.opcua.samples import BAD_TYPE_MISMATCH, Gap, Sample, is_bad
 
 BAD_STATUS = "bad_status"
 
@@ -21,6 +21,8 @@ class BadStatusSpans:
         self._bad_since: dict[str, tuple[Sample, datetime]] = {}
 
     def observe(self, sample: Sample) -> Gap | None:
+        if sample.status_code == BAD_TYPE_MISMATCH and sample.value is None:
+            return None  # the server sent data, just nothing numeric (samples.to_number): not a gap
         key = sample.target.node_id
         if is_bad(sample.status_code):
             if key not in self._bad_since:

@@ -13,7 +13,7 @@ from ingestion.opcua.samples import Target
 
 log = logging.getLogger(__name__)
 
-_OBJECT_OR_VARIABLE = ua.NodeClass(ua.NodeClass.Object | ua.NodeClass.Variable)
+_OBJECT_OR_VARIABLE = ua.NodeClass.Object | ua.NodeClass.Variable  # a browse mask, not a NodeClass value
 
 
 async def resolve_targets(client: Client, config: CollectorConfig) -> list[Target]:

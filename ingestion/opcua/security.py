@@ -37,7 +37,7 @@ def generate_certificate(folder: Path | str, name: str, app_uri: str, *, server:
     alt_names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(app_uri), x509.DNSName(socket.gethostname()),
                                          x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     usage = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
-    cert = cert_gen.generate_self_signed_app_certificate(key, name, {"O": "plantlake"}, alt_names, usage, days)
+    cert = cert_gen.generate_self_signed_app_certificate(key, name, {"organizationName": "plantlake"}, alt_names, usage, days)
     pair = CertificatePair(folder / f"{name}_cert.der", folder / f"{name}_key.pem")
     pair.certificate.write_bytes(cert.public_bytes(Encoding.DER))
     pair.private_key.write_bytes(cert_gen.dump_private_key_as_pem(key))

@@ -54,11 +54,17 @@ class SignalSink:
         self._bad_spans = BadStatusSpans(endpoint, node_gap_min_s)
         self._failed_flushes = 0
         self._flush_lock = asyncio.Lock()
+        # Per client handle: the newest source_at this run knows to be stored. See `_split_fresh`.
+        self._watermarks: dict[int, datetime] = {}
 
     def enqueue(self, client_handle: int, data_value: ua.DataValue) -> None:
         self.buffer.append((client_handle, data_value))
         if len(self.buffer) >= self.flush_max_values:
             self.full.set()
+
+    def resubscribed(self) -> None:
+        """A new subscription repeats current values: check each node's next samples against the table again."""
+        self._watermarks.clear()
 
     def book(self, gap: Gap) -> None:
         self._pending_gaps.append(gap)
@@ -80,10 +86,11 @@ class SignalSink:
         async with self._flush_lock:
             drained = [self.buffer.popleft() for _ in range(len(self.buffer))]
             samples = self._to_samples(drained)
+            fresh, checked, seeds = self._split_fresh([handle for handle, _ in drained], samples)
             gaps, self._pending_gaps = self._pending_gaps, []
             gaps += [g for s in samples if (g := self._bad_spans.observe(s)) is not None]
             try:
-                await asyncio.to_thread(self._write, samples, gaps)
+                await asyncio.to_thread(self._write, fresh, checked, gaps)
             except Exception as exc:
                 self._failed_flushes += 1
                 self.buffer.extendleft(reversed(drained))
@@ -95,6 +102,8 @@ class SignalSink:
                 log.warning("flush to the lake failed (%s); retrying at the next flush", exc)
                 return
             self._failed_flushes = 0
+            for handle, newest in seeds.items():
+                self._watermarks[handle] = max(newest, self._watermarks.get(handle, newest))
             self.counts.received += len(samples)
             self.counts.gaps += gaps
             self.counts.flushes += 1
@@ -109,13 +118,38 @@ class SignalSink:
         targets = self.targets
         return [sample_from_datavalue(targets[handle], value, received_at) for handle, value in drained]
 
-    def _write(self, samples: list[Sample], gaps: list[Gap]) -> None:
+    def _split_fresh(self, handles: list[int], samples: list[Sample]
+                     ) -> tuple[list[Sample], list[Sample], dict[int, datetime]]:
+        """Split into samples that cannot be stored yet and samples to check against the table.
+
+        insert_new reads every stored key of the partitions it touches, a cost growing with the day's rows, so
+        it is kept for samples that may be stored: a node's first samples after each (re)subscribe (the server
+        repeats its current value) and anything not newer than the node's watermark. A later notification is a
+        new change with a newer SourceTimestamp than anything stored for the node, so it is appended directly.
+        Returns (fresh, to_check, new watermarks to set once the write succeeded)."""
+        fresh, checked, seeds = [], [], {}
+        watermarks = self._watermarks
+        for handle, sample in zip(handles, samples):
+            mark = watermarks.get(handle)
+            if mark is not None and sample.source_at > mark:
+                watermarks[handle] = sample.source_at
+                fresh.append(sample)
+            else:
+                checked.append(sample)
+                seeds[handle] = max(sample.source_at, seeds.get(handle, sample.source_at))
+        return fresh, checked, seeds
+
+    def _write(self, fresh: list[Sample], checked: list[Sample], gaps: list[Gap]) -> None:
         started = time.perf_counter()
         ingested_at = now_utc()
-        if samples:
-            result = self.lake.insert_new("machine_signals", signals_table(samples, ingested_at, self.run_id))
+        if checked:
+            result = self.lake.insert_new("machine_signals", signals_table(checked, ingested_at, self.run_id))
             self.counts.written += result.rows_written
             self.counts.duplicates_skipped += result.duplicates_skipped
+        if fresh:
+            self.counts.written += self.lake.append("machine_signals",
+                                                    signals_table(fresh, ingested_at, self.run_id)).rows_written
+        samples = fresh + checked
         if gaps:
             self.lake.insert_new("machine_signal_gaps", gaps_table(gaps, ingested_at, self.run_id))
         if samples or gaps:
