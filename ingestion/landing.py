@@ -72,6 +72,7 @@ class Lander:
         self._codes = code_sets(lake)
         self._suites: dict[str, object] = {}
         self._landed = self._landed_fingerprints()
+        self.table_stats: dict[str, Counter] = {}  # table -> landed / quarantined / duplicate / expectation name
 
     def pending_files(self, sources: Iterable[Source] = SOURCES) -> list[tuple[Source, Path]]:
         found = []
@@ -137,9 +138,11 @@ class Lander:
     # ---- steps ---------------------------------------------------------------------------------
     def _land_table(self, outcomes: list[FileOutcome], table: str, contract: Contract,
                     tagged: list[_Tagged]) -> list[dict]:
+        stats = self.table_stats.setdefault(table, Counter())
         tagged, duplicates = _drop_exact_duplicates(tagged, contract.key)
         for file_index, count in duplicates.items():
             outcomes[file_index].rows_duplicate += count
+        stats["duplicate"] += sum(duplicates.values())
         text = contract.text_frame([t.record.fields for t in tagged])
         verdicts = validate_rows(contract.validation_frame(text), self._suite(contract))
         if verdicts.table_failures:
@@ -147,6 +150,8 @@ class Lander:
         else:
             reasons = dict(verdicts.failures)
         reasons = _untypable_rows(contract, text, reasons, self.lake.spec(table).schema)
+        stats["quarantined"] += len(reasons)
+        stats.update(f"failed: {name}" for names in reasons.values() for name in names)
         quarantined = []
         for i in sorted(reasons):
             t = tagged[i]
@@ -170,6 +175,8 @@ class Lander:
         _, inserted = self.lake.insert_new_rows(table, good)
         landed = Counter(inserted["file_sha256"].to_list())
         offered = Counter(files)
+        stats["landed"] += inserted.height
+        stats["duplicate"] += len(good_index) - inserted.height
         for file_index, count in offered.items():
             outcome = outcomes[file_index]
             outcome.rows_landed += landed.get(outcome.file_sha256, 0)

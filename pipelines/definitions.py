@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.ingestion.assets import land_mes_wms_files
+from pipelines.ingestion.maintenance import lake_maintenance, nightly_maintenance
+from pipelines.ingestion.sensors import INGEST_JOB, landing_folder_sensor
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
 from pipelines.resources import LakeResource, LandingResource
 
-ALL_ASSETS = [*MASTER_DATA_ASSETS]
+ALL_ASSETS = [*MASTER_DATA_ASSETS, land_mes_wms_files]
 ALL_CHECKS = [*MASTER_DATA_CHECKS]
 
 materialize_everything = dg.define_asset_job(
     "materialize_everything", selection=dg.AssetSelection.all(),
     description="Materialize every asset of the lake, in dependency order, with its checks.")
+
+ingest_landing_files = dg.define_asset_job(
+    INGEST_JOB, selection=dg.AssetSelection.groups("bronze"),
+    description="Land every new file of the landing folder in bronze (what the landing sensor runs).")
 
 
 def build_definitions(*, lake_root: str | None = None, source_dir: str | None = None) -> dg.Definitions:
@@ -20,7 +27,9 @@ def build_definitions(*, lake_root: str | None = None, source_dir: str | None = 
     return dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[materialize_everything],
+        jobs=[materialize_everything, ingest_landing_files, lake_maintenance],
+        schedules=[nightly_maintenance],
+        sensors=[landing_folder_sensor],
         resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},
     )
 

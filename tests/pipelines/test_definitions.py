@@ -16,12 +16,19 @@ from pipelines.run import run_everything
 
 ROOT = Path(__file__).resolve().parents[2]
 
-EXPECTED_ASSET_KEYS = sorted([
+MASTER_DATA_KEYS = sorted([
     "silver/dim_bom", "silver/dim_customer", "silver/dim_equipment", "silver/dim_location",
     "silver/dim_machine", "silver/dim_material", "silver/dim_plant", "silver/dim_routing", "silver/dim_shift",
     "silver/dim_shift_break", "silver/dim_supplier",
     "silver/dim_unit_conversion", "silver/map_material_code",
 ])
+BRONZE_KEYS = sorted([
+    "bronze/wms_transactions", "bronze/mes_work_order_events", "bronze/mes_operation_events",
+    "bronze/mes_material_consumption", "bronze/mes_lot_events", "bronze/mes_quality_inspections",
+    "bronze/mes_equipment_states", "bronze/mes_material_lots", "bronze/ingest_log", "bronze/dirty_partitions",
+    "quarantine/quarantine_wms_transactions", "quarantine/quarantine_mes_events",
+])
+EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS)
 
 
 def test_definitions_load_with_one_job_and_resources() -> None:
@@ -35,16 +42,29 @@ def test_asset_key_snapshot() -> None:
 
 
 def test_every_asset_has_description_owner_group_and_kind() -> None:
+    groups = {}
     for spec in defs.resolve_all_asset_specs():
         assert spec.description, spec.key
         assert spec.owners == ["team:plant-data"], spec.key
-        assert spec.group_name == "master_data", spec.key
         assert "delta" in spec.kinds, spec.key
+        groups[spec.key.to_user_string()] = spec.group_name
+    assert {k for k, g in groups.items() if g == "master_data"} == set(MASTER_DATA_KEYS)
+    assert {k for k, g in groups.items() if g == "bronze"} == set(BRONZE_KEYS)
 
 
-def test_every_asset_has_a_blocking_primary_key_check() -> None:
-    checked = {key.asset_key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
-    assert checked == set(EXPECTED_ASSET_KEYS)
+def test_checks_master_data_keys_contracts_and_conservation() -> None:
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert {k for k, name in checks if name == "primary_key_unique_not_null"} == set(MASTER_DATA_KEYS)
+    assert {k for k, name in checks if name == "contract"} == {
+        k for k in BRONZE_KEYS if k.startswith("bronze/mes_") or k == "bronze/wms_transactions"}
+    assert ("bronze/ingest_log", "rows_conserved") in checks
+
+
+def test_jobs_schedule_and_sensor_are_defined() -> None:
+    assert defs.resolve_job_def("ingest_landing_files") is not None
+    assert defs.resolve_job_def("lake_maintenance") is not None
+    assert defs.resolve_schedule_def("nightly_maintenance").cron_schedule == "30 2 * * *"
+    assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "ingest_landing_files"
 
 
 def test_materialize_everything_into_a_tmp_lake(tmp_path: Path, clean_plant: Path) -> None:
@@ -56,6 +76,10 @@ def test_materialize_everything_into_a_tmp_lake(tmp_path: Path, clean_plant: Pat
     for table, source in MASTER_FILES.items():
         source_rows = pl.read_csv(clean_plant / source, infer_schema=False).height
         assert lake.row_count(table) == source_rows > 0, table
+    log = lake.scan("ingest_log").collect()
+    assert "rejected" not in log["status"].to_list()  # identical header-only files show as duplicate_file
+    assert log["rows_quarantined"].sum() == 0 and log["rows_duplicate"].sum() == 0
+    assert log["rows_landed"].sum() == log["rows_read"].sum() > 0
 
 
 def test_rerun_is_idempotent(tmp_path: Path, clean_plant: Path) -> None:

@@ -1,0 +1,35 @@
+"""Table maintenance: compact the small files micro-batches leave, vacuum what no recent version needs, and
+checkpoint so opening a table stays fast however many commits it has."""
+
+
+import dagster as dg
+
+from pipelines.resources import LakeResource
+
+RETENTION_HOURS = 168
+
+
+@dg.op(description="optimize (compact), vacuum and checkpoint every bronze table")
+def maintain_bronze_tables(context: dg.OpExecutionContext, lake: LakeResource) -> dict[str, int]:
+    delta = lake.lake()
+    compacted = {}
+    for spec in delta.tables():
+        if spec.layer != "bronze":
+            continue
+        metrics = delta.optimize(spec.name)
+        removed = delta.vacuum(spec.name, retention_hours=RETENTION_HOURS)
+        delta.checkpoint(spec.name)
+        compacted[spec.name] = int(metrics["numFilesRemoved"])
+        context.log.info(f"{spec.name}: {metrics['numFilesRemoved']} -> {metrics['numFilesAdded']} files, "
+                         f"vacuumed {len(removed)}, checkpoint at version {delta.version(spec.name)}")
+    return compacted
+
+
+@dg.job(description="Nightly maintenance of the bronze tables.")
+def lake_maintenance():
+    maintain_bronze_tables()
+
+
+nightly_maintenance = dg.ScheduleDefinition(name="nightly_maintenance", job=lake_maintenance, cron_schedule="30 2 * * *",
+                                            execution_timezone="UTC",
+                                            default_status=dg.DefaultScheduleStatus.STOPPED)
