@@ -71,7 +71,7 @@ class Lander:
         self.now = now or datetime.now(timezone.utc)
         self._codes = code_sets(lake)
         self._suites: dict[str, object] = {}
-        self._landed = self._landed_fingerprints()
+        self._landed: dict[str, bool] = self._landed_fingerprints()
         self.table_stats: dict[str, Counter] = {}  # table -> landed / quarantined / duplicate / expectation name
 
     def pending_files(self, sources: Iterable[Source] = SOURCES) -> list[tuple[Source, Path]]:
@@ -102,7 +102,7 @@ class Lander:
         outcomes = [FileOutcome(source.name, self._relative_name(p)) for p in paths]
         routed: dict[str, list[_Tagged]] = {}
         quarantine: list[dict] = []
-        seen_in_batch: set[str] = set()
+        seen_in_batch: dict[str, bool] = {}
         for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
             try:
                 data = self._read_inside_root(path, source)
@@ -110,10 +110,10 @@ class Lander:
                 outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
                 continue
             outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
-            if outcome.file_sha256 in self._landed or outcome.file_sha256 in seen_in_batch:
+            if self._landed.get(outcome.file_sha256) or seen_in_batch.get(outcome.file_sha256):
                 outcome.status = "duplicate_file"
                 continue
-            seen_in_batch.add(outcome.file_sha256)
+            seen_in_batch[outcome.file_sha256] = True
             parsed = source.parse(data)
             del data
             if parsed.file_error:
@@ -131,8 +131,11 @@ class Lander:
             quarantine += self._land_table(outcomes, table, source.contracts[table], tagged)
         if quarantine:
             self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine))
+        for outcome in outcomes:
+            if outcome.file_sha256 in seen_in_batch:
+                seen_in_batch[outcome.file_sha256] = outcome.rows_read > 0
         self._log(outcomes)
-        self._landed |= {o.file_sha256 for o in outcomes if o.status == "landed"}
+        self._landed.update({o.file_sha256: o.rows_read > 0 for o in outcomes if o.status == "landed"})
         return outcomes
 
     # ---- steps ---------------------------------------------------------------------------------
@@ -224,11 +227,15 @@ class Lander:
             "started_at": pa.array([o.started_at for o in outcomes], pa.timestamp("us", "UTC")),
             "finished_at": pa.array([finished] * len(outcomes), pa.timestamp("us", "UTC"))}))
 
-    def _landed_fingerprints(self) -> set[str]:
+    def _landed_fingerprints(self) -> dict[str, bool]:
+        """Fingerprints of landed files -> whether they held any record. A file with no records (a
+        header-only export) is not a delivery of anything, so another file with the same bytes is not
+        treated as its duplicate."""
         if not self.lake.exists("ingest_log"):
-            return set()
-        frame = self.lake.scan("ingest_log").filter(pl.col("status") == "landed").select("file_sha256")
-        return set(frame.collect().to_series().to_list())
+            return {}
+        frame = (self.lake.scan("ingest_log").filter(pl.col("status") == "landed")
+                 .group_by("file_sha256").agg((pl.col("rows_read").max() > 0).alias("has_rows")))
+        return dict(frame.collect().iter_rows())
 
     def _relative_name(self, path: Path) -> str:
         try:

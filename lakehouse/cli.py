@@ -71,7 +71,52 @@ def demo(settings: Settings, source_dir: Path, days: int, lines: int, machines_p
     click.echo("\n" + lake_summary(settings.lake_root))
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
+    _print_ingest_audit(settings.lake_root, source_dir)
     click.echo("\nOpen the Dagster UI on these assets:  make ui   (then browse http://127.0.0.1:3000)")
+
+
+@main.command()
+@click.option("--source", "source_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              envvar="PLANTLAKE_SOURCE_DIR", default=Path("landing"), show_default=True,
+              help="Landing folder to ingest (env PLANTLAKE_SOURCE_DIR).")
+@click.option("--verbose", is_flag=True, help="Print one line per file.")
+@click.pass_obj
+def ingest(settings: Settings, source_dir: Path, verbose: bool) -> None:
+    """Land every new file of the landing folder in bronze (exactly once; bad rows to quarantine).
+
+    Master data must be in the lake first (`plantlake run` lands it): contracts check codes against it."""
+    from ingestion.landing import Lander
+    from ingestion.report import format_counts, ingest_counts
+    from lakehouse.delta_io import DeltaLake
+
+    lake = DeltaLake(settings.lake_root)
+    lander = Lander(lake, source_dir)
+
+    def show(outcome) -> None:
+        if verbose or outcome.status == "rejected":
+            click.echo(f"  {outcome.status:<14} {outcome.source_file}  read={outcome.rows_read} "
+                       f"landed={outcome.rows_landed} quarantined={outcome.rows_quarantined} "
+                       f"duplicate={outcome.rows_duplicate}" + (f"  error: {outcome.error}" if outcome.error else ""))
+
+    outcomes = lander.land_all(progress=show)
+    click.echo(f"ingest run {lander.run_id}: {len(outcomes)} files")
+    click.echo(format_counts(ingest_counts(lake, lander.run_id)))
+
+
+def _print_ingest_audit(lake_root: Path, source_dir: Path) -> None:
+    import polars as pl
+
+    from ingestion.fault_audit import audit_injected_faults, format_audit
+    from ingestion.report import format_counts, ingest_counts
+    from lakehouse.delta_io import DeltaLake
+
+    lake = DeltaLake(lake_root)
+    click.echo("\n== landed and quarantined per source")
+    click.echo(format_counts(ingest_counts(lake)))
+    faults = source_dir / "truth" / "faults.parquet"
+    if faults.exists():
+        click.echo("\n== the simulator's injected faults, and what ingestion did with them")
+        click.echo(format_audit(audit_injected_faults(lake, pl.read_parquet(faults))))
 
 
 @main.command()
@@ -113,13 +158,15 @@ def maintain(settings: Settings, names: tuple[str, ...], retention_hours: int) -
                    f"vacuumed {len(removed)}, checkpoint at version {lake.version(name)}")
 
 
-def _mount_simulator() -> None:
+def _mount_subcommands() -> None:
+    from ingestion.opcua.cli import collect_command
     from simulator.cli import simulate_command
 
     main.add_command(simulate_command, name="simulate")
+    main.add_command(collect_command, name="collect")
 
 
-_mount_simulator()
+_mount_subcommands()
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

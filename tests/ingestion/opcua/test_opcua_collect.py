@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -11,6 +12,9 @@ from conftest import make_config
 
 from ingestion.opcua import Collector
 from ingestion.opcua.demo_server import DemoServer
+from ingestion.opcua.samples import Sample, Target
+from ingestion.opcua.sink import SignalSink
+from ingestion.opcua.state import CollectorState
 from lakehouse.delta_io import DeltaLake
 
 UNCERTAIN = int(ua.StatusCodes.UncertainLastUsableValue)
@@ -66,3 +70,21 @@ def test_values_land_with_status_codes_and_timestamps(lake: DeltaLake, port: int
     assert (speed_gap["reason"], speed_gap["started_at"], speed_gap["ended_at"]) == (
         "bad_status", t0, t0 + timedelta(seconds=1))
     assert node_gaps.height == 1  # the unmapped string is data, not a gap; no other node went Bad
+
+
+def test_only_first_samples_after_subscribe_are_checked_against_the_table(tmp_path: Path) -> None:
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    sink = SignalSink(DeltaLake(tmp_path / "lake"), endpoint="opc.tcp://127.0.0.1:1", run_id="r",
+                      state_file=tmp_path / "s.json", state=CollectorState("c", "r", True, t0),
+                      flush_interval_s=1, flush_max_values=10)
+    target = Target("ns=2;s=M1.t", "M1", "t")
+    samples = [Sample(target, t0 + timedelta(seconds=s), None, float(s), 0) for s in (0, 1)]
+    fresh, checked, seeds = sink._split_fresh([0, 0], samples)
+    assert (fresh, checked, seeds) == ([], samples, {0: t0 + timedelta(seconds=1)})  # nothing known yet
+    sink._watermarks.update(seeds)
+    later = [Sample(target, t0 + timedelta(seconds=s), None, float(s), 0) for s in (1, 2, 3)]
+    fresh, checked, _ = sink._split_fresh([0, 0, 0], later)
+    assert [s.value for s in fresh] == [2.0, 3.0] and [s.value for s in checked] == [1.0]  # 1 s may be stored
+    sink.resubscribed()
+    fresh, checked, _ = sink._split_fresh([0], [Sample(target, t0 + timedelta(seconds=9), None, 9.0, 0)])
+    assert fresh == [] and len(checked) == 1  # a new subscription's first value is always checked
