@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from data_contracts.rules import Contract
 from data_contracts.runner import validate_rows
+from ingestion.readers import read_bytes
 from ingestion.records import RawRecord
 from ingestion.reference import code_sets
 from ingestion.sources import SOURCES, Source
@@ -99,23 +100,23 @@ class Lander:
         return self.land_batch([path], source)[0]
 
     def land_batch(self, paths: list[Path], source: Source) -> list[FileOutcome]:
-        outcomes = [FileOutcome(source.name, self._relative_name(p)) for p in paths]
+        outcomes = [FileOutcome(source.name, self.relative_name(p)) for p in paths]
         routed: dict[str, list[_Tagged]] = {}
         quarantine: list[dict] = []
         seen_in_batch: dict[str, bool] = {}
         for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
             try:
-                data = self._read_inside_root(path, source)
+                data = self.read_inside_root(path, source.read)
             except (OSError, ValueError) as exc:
                 outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
                 continue
             outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
-            if self._landed.get(outcome.file_sha256) or seen_in_batch.get(outcome.file_sha256):
+            if self.is_delivered(outcome.file_sha256) or seen_in_batch.get(outcome.file_sha256):
                 outcome.status = "duplicate_file"
                 continue
-            seen_in_batch[outcome.file_sha256] = True
             parsed = source.parse(data)
             del data
+            seen_in_batch[outcome.file_sha256] = parsed.rows_read > 0
             if parsed.file_error:
                 outcome.status, outcome.error = "rejected", parsed.file_error
                 continue
@@ -131,11 +132,8 @@ class Lander:
             quarantine += self._land_table(outcomes, table, source.contracts[table], tagged)
         if quarantine:
             self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine))
-        for outcome in outcomes:
-            if outcome.file_sha256 in seen_in_batch:
-                seen_in_batch[outcome.file_sha256] = outcome.rows_read > 0
-        self._log(outcomes)
-        self._landed.update({o.file_sha256: o.rows_read > 0 for o in outcomes if o.status == "landed"})
+        self.log_files(outcomes)
+        self.remember(outcomes)
         return outcomes
 
     # ---- steps ---------------------------------------------------------------------------------
@@ -174,7 +172,7 @@ class Lander:
             pl.Series("file_sha256", [outcomes[f].file_sha256 for f in files], pl.String),
             pl.lit(self.run_id).alias("ingest_run_id"),
             pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
-        already = self._existing_dates(table)
+        already = self.existing_dates(table)
         _, inserted = self.lake.insert_new_rows(table, good)
         landed = Counter(inserted["file_sha256"].to_list())
         offered = Counter(files)
@@ -186,7 +184,7 @@ class Lander:
             outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
         for file_index, day in zip(files, good["event_date"].to_list(), strict=True):
             outcomes[file_index].event_dates.add(day)
-        self._mark_dirty(table, set(good["event_date"].to_list()), already)
+        self.mark_dirty(table, set(good["event_date"].to_list()), already)
         return quarantined
 
     def _suite(self, contract: Contract) -> object:
@@ -201,19 +199,29 @@ class Lander:
                 "raw_payload_bytes": raw_bytes, "reasons": reasons, "ingest_run_id": self.run_id,
                 "quarantined_at": self.now}
 
-    def _existing_dates(self, table: str) -> set[date]:
+    def existing_dates(self, table: str, column: str = "event_date") -> set[date]:
+        """Date partitions the table has now (to tell late data from new days)."""
         if not self.lake.exists(table):
             return set()
-        return {date.fromisoformat(p["event_date"]) for p in self.lake.table(table).partitions()}
+        return {date.fromisoformat(p[column]) for p in self.lake.table(table).partitions()}
 
-    def _mark_dirty(self, table: str, dates: set[date], already: set[date]) -> None:
+    def is_delivered(self, file_sha256: str) -> bool:
+        """True when a file with these bytes, holding records, has landed before."""
+        return bool(self._landed.get(file_sha256))
+
+    def remember(self, outcomes: list[FileOutcome]) -> None:
+        self._landed.update({o.file_sha256: o.rows_read > 0 for o in outcomes if o.status == "landed"})
+
+    def mark_dirty(self, table: str, dates: set[date], already: set[date]) -> None:
+        """Book the event-time partitions a run touched; is_late when the date had data before."""
         ordered = sorted(dates)
         self.lake.insert_new("dirty_partitions", pa.table({
             "table_name": [table] * len(ordered), "event_date": pa.array(ordered, pa.date32()),
             "ingest_run_id": [self.run_id] * len(ordered), "is_late": [d in already for d in ordered],
             "marked_at": pa.array([self.now] * len(ordered), pa.timestamp("us", "UTC"))}))
 
-    def _log(self, outcomes: list[FileOutcome]) -> None:
+    def log_files(self, outcomes: list[FileOutcome]) -> None:
+        """Write the files' ingest log rows (last, after every table write of their batch)."""
         finished = datetime.now(timezone.utc)
         self.lake.append("ingest_log", pa.table({
             "file_sha256": [o.file_sha256 or f"unread:{o.source_file}" for o in outcomes],
@@ -237,17 +245,18 @@ class Lander:
                  .group_by("file_sha256").agg((pl.col("rows_read").max() > 0).alias("has_rows")))
         return dict(frame.collect().iter_rows())
 
-    def _relative_name(self, path: Path) -> str:
+    def relative_name(self, path: Path) -> str:
         try:
             return path.relative_to(self.landing_root).as_posix()
         except ValueError:
             return path.name
 
-    def _read_inside_root(self, path: Path, source: Source) -> bytes:
+    def read_inside_root(self, path: Path, read: Callable[[Path], bytes] = read_bytes) -> bytes:
+        """File bytes, refusing paths (symlinks included) that resolve outside the landing folder."""
         resolved = path.resolve()
         if not resolved.is_relative_to(self.landing_root):
             raise ValueError(f"{path.name} resolves outside the landing folder")
-        return source.read(resolved)
+        return read(resolved)
 
 
 def _batches(paths: list[Path]) -> Iterator[list[Path]]:

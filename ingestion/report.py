@@ -26,11 +26,11 @@ def ingest_counts(lake: DeltaLake, run_id: str | None = None) -> pl.DataFrame:
 def format_counts(counts: pl.DataFrame) -> str:
     if counts.is_empty():
         return "no files landed"
-    header = f"{'source':<12} {'files':>6} {'dup files':>9} {'rejected':>8} {'rows read':>10} {'landed':>10} " \
+    header = f"{'source':<16} {'files':>6} {'dup files':>9} {'rejected':>8} {'rows read':>10} {'landed':>10} " \
              f"{'quarantined':>11} {'duplicate':>9}"
     lines = [header]
     for r in counts.iter_rows(named=True):
-        lines.append(f"{r['source']:<12} {r['files']:>6} {r['duplicate_files']:>9} {r['rejected_files']:>8} "
+        lines.append(f"{r['source']:<16} {r['files']:>6} {r['duplicate_files']:>9} {r['rejected_files']:>8} "
                      f"{r['rows_read']:>10,} {r['rows_landed']:>10,} {r['rows_quarantined']:>11,} "
                      f"{r['rows_duplicate']:>9,}")
     totals = counts.select(pl.col("rows_read", "rows_landed", "rows_quarantined", "rows_duplicate").sum()).row(0)

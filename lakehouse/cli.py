@@ -98,7 +98,9 @@ def ingest(settings: Settings, source_dir: Path, verbose: bool) -> None:
                        f"landed={outcome.rows_landed} quarantined={outcome.rows_quarantined} "
                        f"duplicate={outcome.rows_duplicate}" + (f"  error: {outcome.error}" if outcome.error else ""))
 
-    outcomes = lander.land_all(progress=show)
+    from ingestion.signal_files import land_signal_files
+
+    outcomes = [*lander.land_all(progress=show), *land_signal_files(lander, progress=show)]
     click.echo(f"ingest run {lander.run_id}: {len(outcomes)} files")
     click.echo(format_counts(ingest_counts(lake, lander.run_id)))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.ingestion.assets import land_mes_wms_files
+from pipelines.ingestion.assets import land_landing_files
 from pipelines.ingestion.maintenance import lake_maintenance, nightly_maintenance
 from pipelines.ingestion.sensors import INGEST_JOB, landing_folder_sensor
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
 from pipelines.resources import LakeResource, LandingResource
 
-ALL_ASSETS = [*MASTER_DATA_ASSETS, land_mes_wms_files]
+ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files]
 ALL_CHECKS = [*MASTER_DATA_CHECKS]
 
 materialize_everything = dg.define_asset_job(

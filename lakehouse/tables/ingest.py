@@ -43,4 +43,5 @@ TABLES = [
         "downstream assets refresh just those.", ("table_name", "event_date", "ingest_run_id")),
     quarantine_table("wms_transactions", "WMS export rows that broke the WMS transaction contract."),
     quarantine_table("mes_events", "MES events (NDJSON lines or B2MML elements) that broke an MES contract."),
+    quarantine_table("machine_signals", "Rows of historical signal files that broke the signals contract."),
 ]

@@ -1,5 +1,6 @@
-"""Bronze landing: one multi-asset lands every new MES and WMS file of the landing folder under its contract;
-its blocking checks hold the contracts (row conservation per file, quarantine share per table)."""
+"""Bronze landing: one multi-asset lands every new MES, WMS and historical signal file of the landing folder
+under its contract; its blocking checks hold the contracts (row conservation per file, quarantine share per
+table)."""
 
 
 from collections import Counter
@@ -8,12 +9,14 @@ import dagster as dg
 
 from data_contracts.mes import MES_CONTRACTS
 from ingestion.landing import FileOutcome, Lander
+from ingestion.signal_files import land_signal_files
 from lakehouse.catalog import CATALOG
 from pipelines.master_data.assets import MASTER_DATA_ASSETS
 from pipelines.resources import LakeResource, LandingResource
 
-CONTRACT_TABLES = ["wms_transactions", *MES_CONTRACTS]
-BOOKKEEPING_TABLES = ["quarantine_wms_transactions", "quarantine_mes_events", "ingest_log", "dirty_partitions"]
+CONTRACT_TABLES = ["wms_transactions", *MES_CONTRACTS, "machine_signals"]
+BOOKKEEPING_TABLES = ["quarantine_wms_transactions", "quarantine_mes_events", "quarantine_machine_signals",
+                      "ingest_log", "dirty_partitions"]
 MAX_QUARANTINE_SHARE = 0.02
 
 
@@ -38,14 +41,17 @@ def _checks() -> list[dg.AssetCheckSpec]:
 
 
 @dg.multi_asset(specs=[_spec(t) for t in (*CONTRACT_TABLES, *BOOKKEEPING_TABLES)], check_specs=_checks(),
-                can_subset=False, name="land_mes_wms_files")
-def land_mes_wms_files(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource):
+                can_subset=False, name="land_landing_files")
+def land_landing_files(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource):
     """Land every new file in the landing folder: good rows in bronze, bad rows in quarantine, each file
     logged once by its sha256 (a re-delivered file, even renamed, lands nothing)."""
     lander = Lander(lake.lake(), landing.root(), run_id=f"dagster-{context.run_id}")
-    outcomes = lander.land_all(progress=lambda o: context.log.debug(
-        f"{o.source_file}: {o.status} read={o.rows_read} landed={o.rows_landed} "
-        f"quarantined={o.rows_quarantined} duplicate={o.rows_duplicate}"))
+
+    def progress(o: FileOutcome) -> None:
+        context.log.debug(f"{o.source_file}: {o.status} read={o.rows_read} landed={o.rows_landed} "
+                          f"quarantined={o.rows_quarantined} duplicate={o.rows_duplicate}")
+
+    outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
     for table in (*CONTRACT_TABLES, *BOOKKEEPING_TABLES):
         stats = lander.table_stats.get(table, Counter())
         yield dg.MaterializeResult(asset_key=_key(table), metadata={

@@ -27,6 +27,7 @@ BRONZE_KEYS = sorted([
     "bronze/mes_material_consumption", "bronze/mes_lot_events", "bronze/mes_quality_inspections",
     "bronze/mes_equipment_states", "bronze/mes_material_lots", "bronze/ingest_log", "bronze/dirty_partitions",
     "quarantine/quarantine_wms_transactions", "quarantine/quarantine_mes_events",
+    "bronze/machine_signals", "quarantine/quarantine_machine_signals",
 ])
 EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS)
 
@@ -56,7 +57,8 @@ def test_checks_master_data_keys_contracts_and_conservation() -> None:
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     assert {k for k, name in checks if name == "primary_key_unique_not_null"} == set(MASTER_DATA_KEYS)
     assert {k for k, name in checks if name == "contract"} == {
-        k for k in BRONZE_KEYS if k.startswith("bronze/mes_") or k == "bronze/wms_transactions"}
+        k for k in BRONZE_KEYS if k.startswith("bronze/mes_") or k in ("bronze/wms_transactions",
+                                                                        "bronze/machine_signals")}
     assert ("bronze/ingest_log", "rows_conserved") in checks
 
 

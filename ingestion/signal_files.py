@@ -1,0 +1,105 @@
+"""Historical machine-signal files (Parquet) landed in `machine_signals` under the signals contract, with the
+same fingerprints, ingest log, quarantine and dirty-partition marks as the MES and WMS files."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from data_contracts.runner import validate_rows
+from data_contracts.signals import REQUIRED_COLUMNS, signal_suite, signal_validation_frame
+from ingestion.landing import FileOutcome, Lander
+from ingestion.opcua.backfill import to_signal_rows
+from ingestion.reference import code_sets
+
+SOURCE = "signals_parquet"
+PATTERNS = ("signals/*.parquet", "signals/**/*.parquet")
+
+
+def pending_signal_files(lander: Lander) -> list[Path]:
+    return sorted({p for pattern in PATTERNS for p in lander.landing_root.glob(pattern) if p.is_file()})
+
+
+def land_signal_files(lander: Lander, progress: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+    suite = signal_suite(code_sets(lander.lake)["machine"], lander.now)
+    outcomes = []
+    for path in pending_signal_files(lander):
+        outcome = land_signal_file(lander, path, suite)
+        stats = lander.table_stats.setdefault("machine_signals", Counter())
+        stats.update(landed=outcome.rows_landed, quarantined=outcome.rows_quarantined,
+                     duplicate=outcome.rows_duplicate)
+        lander.log_files([outcome])
+        lander.remember([outcome])
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    return outcomes
+
+
+def land_signal_file(lander: Lander, path: Path, suite: object) -> FileOutcome:
+    outcome = FileOutcome(SOURCE, lander.relative_name(path))
+    try:
+        data = lander.read_inside_root(path)
+        outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
+        if lander.is_delivered(outcome.file_sha256):
+            outcome.status = "duplicate_file"
+            return outcome
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
+        return outcome
+    problem = _file_problem(frame)
+    if problem:
+        outcome.status, outcome.error = "rejected", problem
+        return outcome
+    outcome.rows_read = frame.height
+    verdicts = validate_rows(signal_validation_frame(frame), suite)
+    bad = sorted(verdicts.failures) if not verdicts.table_failures else list(range(frame.height))
+    if bad:
+        _quarantine(lander, outcome, frame, bad, verdicts.failures, verdicts.table_failures)
+    good = (frame.with_row_index("_row").filter(~pl.col("_row").is_in(bad)).drop("_row")
+            .with_columns(pl.col("value").cast(pl.Float64).fill_nan(None)))  # NaN of a Bad sample: no value
+    if good.height:
+        rows = to_signal_rows(good, source_file=outcome.source_file, run_id=lander.run_id, ingested_at=lander.now)
+        already = lander.existing_dates("machine_signals", column="source_date")
+        result, _ = lander.lake.insert_new_rows("machine_signals", rows.to_arrow())
+        outcome.rows_landed, outcome.rows_duplicate = result.rows_written, result.duplicates_skipped
+        outcome.event_dates = set(rows["source_date"].unique().to_list())
+        lander.mark_dirty("machine_signals", outcome.event_dates, already)
+    return outcome
+
+
+def _file_problem(frame: pl.DataFrame) -> str | None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        return f"missing columns {missing}"
+    source_at = frame.schema["source_at"]
+    if not isinstance(source_at, pl.Datetime) or source_at.time_zone is None:
+        return f"source_at must be a timestamp with a time zone, found {source_at}"
+    for column, kinds in (("value", "numeric"), ("status_code", "integer")):
+        dtype = frame.schema[column]
+        if not (dtype.is_numeric() if kinds == "numeric" else dtype.is_integer()):
+            return f"{column} must be {kinds}, found {dtype}"
+    return None
+
+
+def _quarantine(lander: Lander, outcome: FileOutcome, frame: pl.DataFrame, bad: list[int],
+                failures: dict[int, list[str]], table_failures: list[str]) -> None:
+    rows = frame[bad].with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")).to_dicts()
+    payloads = [json.dumps(r, default=str, sort_keys=True) for r in rows]
+    lander.lake.insert_new("quarantine_machine_signals", pa.table({
+        "file_sha256": [outcome.file_sha256] * len(bad), "source_line": [i + 1 for i in bad],
+        "record_seq": [0] * len(bad), "source_file": [outcome.source_file] * len(bad),
+        "record_type": ["signal"] * len(bad), "raw_payload": payloads,
+        "raw_payload_bytes": [len(p) for p in payloads],
+        "reasons": [failures.get(i) or [f"table-level: {f}" for f in table_failures] for i in bad],
+        "ingest_run_id": [lander.run_id] * len(bad),
+        "quarantined_at": pa.array([lander.now] * len(bad), pa.timestamp("us", "UTC"))}))
+    outcome.rows_quarantined = len(bad)
