@@ -1,6 +1,6 @@
 """Run the benchmarks and print a Markdown table (the README's performance table is this output).
 
-    python -m benchmarks.run [--only delta_write simulator] [--quick]
+    python -m benchmarks.run [--only delta_write simulator ingest opcua] [--quick]
 """
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import bench_delta_write, bench_simulator
+from benchmarks import bench_delta_write, bench_ingest, bench_opcua, bench_simulator
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
+BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", choices=["delta_write", "simulator"], default=None)
+    parser.add_argument("--only", nargs="*", choices=BENCHMARKS, default=None)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
     args = parser.parse_args()
-    chosen = set(args.only or ["delta_write", "simulator"])
+    chosen = set(args.only or BENCHMARKS)
     report = [f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
               f"run at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", ""]
     pairs, singles = [], []
@@ -30,6 +31,9 @@ def main() -> None:
         ours, peer = bench_delta_write.run(rows=200_000 if args.quick else 2_000_000,
                                            repeats=1 if args.quick else 3)
         pairs.append((f"write {int(ours.work):,} signal rows", ours, peer))
+    if "ingest" in chosen:
+        ours, peer = bench_ingest.run(events=50_000 if args.quick else 1_000_000)
+        pairs.append((f"land {int(ours.work):,} MES NDJSON events", ours, peer))
     if "simulator" in chosen:
         sim = (bench_simulator.run(days=2, lines=1, machines_per_line=2) if args.quick
                else bench_simulator.run())
@@ -40,6 +44,9 @@ def main() -> None:
             singles.append(big)
     if pairs:
         report += [ratio_table(pairs), ""]
+    if "opcua" in chosen:
+        quick = dict(rate_per_s=500, servers=1, duration_s=4.0) if args.quick else {}
+        report += [bench_opcua.format_table(bench_opcua.run(**quick)), ""]
     if singles:
         report += ["| benchmark | subject | seconds | throughput | notes |", "|---|---|---|---|---|"]
         report += [f"| {m.benchmark} | {m.subject} | {m.seconds:.1f} | {m.rate:,.0f} {m.unit}/s "

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from ingestion.records import ParsedFile, RawRecord
+from ingestion.records import ParsedFile, RawRecord, parsed_from_records
 
 NAMESPACES = ("http://www.mesa.org/xml/B2MML-V0401", "http://www.mesa.org/xml/B2MML")
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -120,27 +120,20 @@ HANDLERS = {"ProductionSchedule": _schedule, "ProductionPerformance": _performan
 
 
 def read_b2mml(data: bytes) -> ParsedFile:
-    parsed = ParsedFile()
     if len(data) > MAX_XML_BYTES:
-        parsed.file_error = f"XML larger than {MAX_XML_BYTES} bytes"
-        return parsed
+        return ParsedFile(file_error=f"XML larger than {MAX_XML_BYTES} bytes")
     try:
         root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        parsed.file_error = f"XML refused by the hardened parser: {type(exc).__name__}: {exc}"
-        return parsed
+        return ParsedFile(file_error=f"XML refused by the hardened parser: {type(exc).__name__}: {exc}")
     except ET.ParseError as exc:
-        parsed.file_error = f"malformed XML: {exc}"
-        return parsed
+        return ParsedFile(file_error=f"malformed XML: {exc}")
     namespace, _, tag = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if namespace not in NAMESPACES:
-        parsed.file_error = f"not a B2MML message: namespace {namespace!r} is neither V0401 nor V07"
-        return parsed
+        return ParsedFile(file_error=f"not a B2MML message: namespace {namespace!r} is neither V0401 nor V07")
     handler = HANDLERS.get(tag)
     if handler is None:
-        parsed.file_error = f"unsupported B2MML message {tag!r}; supported: {sorted(HANDLERS)}"
-        return parsed
+        return ParsedFile(file_error=f"unsupported B2MML message {tag!r}; supported: {sorted(HANDLERS)}")
     message = _Message(root, namespace)
     handler(message)
-    parsed.records.extend(message.records)
-    return parsed
+    return parsed_from_records(message.records, [])

@@ -24,7 +24,6 @@ import pyarrow as pa
 from data_contracts.rules import Contract
 from data_contracts.runner import validate_rows
 from ingestion.readers import read_bytes
-from ingestion.records import RawRecord
 from ingestion.reference import code_sets
 from ingestion.sources import SOURCES, Source
 from lakehouse.delta_io import DeltaLake
@@ -51,14 +50,6 @@ class FileOutcome:
     @property
     def conserved(self) -> bool:
         return self.rows_read == self.rows_landed + self.rows_quarantined + self.rows_duplicate
-
-
-@dataclass(frozen=True)
-class _Tagged:
-    """A record with the index of the file (in its batch) it came from."""
-
-    file: int
-    record: RawRecord
 
 
 class Lander:
@@ -101,7 +92,8 @@ class Lander:
 
     def land_batch(self, paths: list[Path], source: Source) -> list[FileOutcome]:
         outcomes = [FileOutcome(source.name, self.relative_name(p)) for p in paths]
-        routed: dict[str, list[_Tagged]] = {}
+        routed: dict[str, list[pl.DataFrame]] = {}
+        raws: dict[int, Callable[[int, int], str]] = {}
         quarantine: list[dict] = []
         seen_in_batch: dict[str, bool] = {}
         for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
@@ -120,16 +112,18 @@ class Lander:
             if parsed.file_error:
                 outcome.status, outcome.error = "rejected", parsed.file_error
                 continue
-            by_table, rejections = source.route(parsed.records)
+            by_table, rejections = source.route(parsed)
             rejections = [*parsed.rejections, *rejections]
-            outcome.rows_read = sum(len(r) for r in by_table.values()) + len(rejections)
+            outcome.rows_read = sum(f.height for f in by_table.values()) + len(rejections)
             outcome.rows_quarantined += len(rejections)
             quarantine += [self._quarantine_row(outcome, r.source_line, r.record_seq, r.record_type, r.raw,
                                                 r.raw_bytes, [r.reason]) for r in rejections]
-            for table, records in by_table.items():
-                routed.setdefault(table, []).extend(_Tagged(index, r) for r in records)
-        for table, tagged in routed.items():
-            quarantine += self._land_table(outcomes, table, source.contracts[table], tagged)
+            raws[index] = parsed.raw
+            for table, frame in by_table.items():
+                if frame.height:
+                    routed.setdefault(table, []).append(frame.with_columns(pl.lit(index, pl.Int32).alias("_file")))
+        for table, frames in routed.items():
+            quarantine += self._land_table(outcomes, raws, table, source.contracts[table], pl.concat(frames))
         if quarantine:
             self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine))
         self.log_files(outcomes)
@@ -137,54 +131,60 @@ class Lander:
         return outcomes
 
     # ---- steps ---------------------------------------------------------------------------------
-    def _land_table(self, outcomes: list[FileOutcome], table: str, contract: Contract,
-                    tagged: list[_Tagged]) -> list[dict]:
+    def _land_table(self, outcomes: list[FileOutcome], raws: dict[int, Callable[[int, int], str]], table: str,
+                    contract: Contract, records: pl.DataFrame) -> list[dict]:
         stats = self.table_stats.setdefault(table, Counter())
-        tagged, duplicates = _drop_exact_duplicates(tagged, contract.key)
+        columns = list(contract.column_names)
+        first = records.select(pl.struct(columns).is_first_distinct()).to_series()
+        duplicates = Counter(records.filter(~first)["_file"].to_list())
         for file_index, count in duplicates.items():
             outcomes[file_index].rows_duplicate += count
         stats["duplicate"] += sum(duplicates.values())
-        text = contract.text_frame([t.record.fields for t in tagged])
+        records = records.filter(first)
+        text = records.select(columns)
         verdicts = validate_rows(contract.validation_frame(text), self._suite(contract))
         if verdicts.table_failures:
-            reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(len(tagged))}
+            reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(records.height)}
         else:
             reasons = dict(verdicts.failures)
         reasons = _untypable_rows(contract, text, reasons, self.lake.spec(table).schema)
         stats["quarantined"] += len(reasons)
         stats.update(f"failed: {name}" for names in reasons.values() for name in names)
         quarantined = []
-        for i in sorted(reasons):
-            t = tagged[i]
-            outcome = outcomes[t.file]
+        bad = sorted(reasons)
+        for i, (line, seq, kind, file_index) in zip(
+                bad, records[bad].select("_line", "_seq", "_type", "_file").iter_rows(), strict=True):
+            outcome = outcomes[file_index]
             outcome.rows_quarantined += 1
-            quarantined.append(self._quarantine_row(outcome, t.record.source_line, t.record.record_seq,
-                                                    t.record.record_type, t.record.raw, len(t.record.raw),
-                                                    reasons[i]))
-        good_index = [i for i in range(len(tagged)) if i not in reasons]
-        if not good_index:
+            raw = raws[file_index](line, seq)
+            quarantined.append(self._quarantine_row(outcome, line, seq, kind, raw, len(raw), reasons[i]))
+        good_mask = ~pl.int_range(records.height, eager=True).is_in(bad)
+        good_records = records.filter(good_mask)
+        if good_records.is_empty():
             return quarantined
-        files = [tagged[i].file for i in good_index]
-        good = contract.typed(text[good_index]).with_columns(
+        files = good_records["_file"]
+        good = contract.typed(good_records.select(columns)).with_columns(
             pl.col("occurred_at").dt.date().alias("event_date"),
-            pl.Series("source_line", [tagged[i].record.source_line for i in good_index], pl.Int64),
-            pl.Series("source_file", [outcomes[f].source_file for f in files], pl.String),
-            pl.Series("file_sha256", [outcomes[f].file_sha256 for f in files], pl.String),
+            good_records["_line"].alias("source_line"),
+            files.replace_strict({i: o.source_file for i, o in enumerate(outcomes)}, return_dtype=pl.String)
+            .alias("source_file"),
+            files.replace_strict({i: o.file_sha256 for i, o in enumerate(outcomes)}, return_dtype=pl.String)
+            .alias("file_sha256"),
             pl.lit(self.run_id).alias("ingest_run_id"),
             pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
         already = self.existing_dates(table)
         _, inserted = self.lake.insert_new_rows(table, good)
         landed = Counter(inserted["file_sha256"].to_list())
-        offered = Counter(files)
         stats["landed"] += inserted.height
-        stats["duplicate"] += len(good_index) - inserted.height
-        for file_index, count in offered.items():
+        stats["duplicate"] += good.height - inserted.height
+        for file_index, count in Counter(files.to_list()).items():
             outcome = outcomes[file_index]
             outcome.rows_landed += landed.get(outcome.file_sha256, 0)
             outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
-        for file_index, day in zip(files, good["event_date"].to_list(), strict=True):
+        dates_by_file = good.select(files.alias("_file"), "event_date").unique()
+        for file_index, day in dates_by_file.iter_rows():
             outcomes[file_index].event_dates.add(day)
-        self.mark_dirty(table, set(good["event_date"].to_list()), already)
+        self.mark_dirty(table, set(good["event_date"].unique().to_list()), already)
         return quarantined
 
     def _suite(self, contract: Contract) -> object:
@@ -290,19 +290,3 @@ def _untypable_rows(contract: Contract, text: pl.DataFrame, reasons: dict[int, l
         if is_null and i not in merged:
             merged[i] = [f"could not be typed: {', '.join(c for c in required if typed[c][i] is None)}"]
     return merged
-
-
-def _drop_exact_duplicates(tagged: list[_Tagged], key: tuple[str, ...]) -> tuple[list[_Tagged], Counter]:
-    """The same record delivered twice (same key, same content) counts once; later copies are duplicates
-    of the file they came in."""
-    seen: set[tuple] = set()
-    kept, duplicates = [], Counter()
-    for item in tagged:
-        fields = item.record.fields
-        identity = (tuple(fields.get(k) for k in key), tuple(sorted(fields.items(), key=str)))
-        if identity in seen:
-            duplicates[item.file] += 1
-            continue
-        seen.add(identity)
-        kept.append(item)
-    return kept, duplicates

@@ -1,39 +1,53 @@
-"""MES records: lot splits and merges fan out into one record per lot relation."""
+"""MES lot events: splits and merges fan out into one record per lot relation."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
-from ingestion.records import RawRecord, Rejection
+import polars as pl
+
+from ingestion.records import ParsedFile, Rejection
 
 LIST_FIELD = {"lot_split": "split_lots", "lot_merged": "merged_lots"}
 
 
-def expand_lot_relations(record: RawRecord) -> list[RawRecord] | Rejection:
-    """lot_produced -> one record; lot_split -> one per new lot (source = the split lot);
-    lot_merged -> one per merged lot (lot = the result). Other events pass through."""
-    kind = record.record_type
-    if kind == "lot_produced":
-        return [replace(record, fields={**record.fields, "line_seq": "0", "source_lot_code": None})]
-    if kind not in LIST_FIELD:
-        return [record]
-    text = record.fields.get(LIST_FIELD[kind])
+def expand_lot_relations(frame: pl.DataFrame, parsed: ParsedFile) -> tuple[pl.DataFrame, list[Rejection]]:
+    """lot_produced -> one record (line_seq 0, no source lot); lot_split -> one per new lot (source = the split
+    lot); lot_merged -> one per merged lot (lot = the result). `_seq` numbers the relations of one event."""
+    produced = frame.filter(pl.col("_type") == "lot_produced").with_columns(
+        pl.lit("0").alias("line_seq"), pl.lit(None, pl.String).alias("source_lot_code"))
+    lists = frame.filter(pl.col("_type").is_in(list(LIST_FIELD)))
+    rows, rejections = [], []
+    for record in lists.iter_rows(named=True):
+        kind, line, seq = record["_type"], record["_line"], record["_seq"]
+        items = _items(record.get(LIST_FIELD[kind]))
+        if items is None:
+            raw = parsed.raw(line, seq)
+            rejections.append(Rejection(line, seq, raw, len(raw),
+                                        f"{LIST_FIELD[kind]} must be a non-empty list of {{lot_code, quantity}}", kind))
+            continue
+        base = {k: v for k, v in record.items() if k not in LIST_FIELD.values()}
+        for index, item in enumerate(items):
+            lot, quantity = item.get("lot_code"), item.get("quantity")
+            expanded = {**base, "line_seq": str(index), "_seq": seq * 1000 + index,
+                        "quantity": None if quantity is None else str(quantity)}
+            if kind == "lot_split":
+                expanded.update(lot_code=None if lot is None else str(lot), source_lot_code=base.get("lot_code"))
+            else:
+                expanded.update(source_lot_code=None if lot is None else str(lot))
+            rows.append(expanded)
+    pieces = [produced.drop([c for c in LIST_FIELD.values() if c in produced.columns])]
+    if rows:
+        schema = {name: pl.String for name in rows[0]} | {"_line": pl.Int64, "_seq": pl.Int64}
+        pieces.append(pl.DataFrame(rows, schema=schema))
+    return pl.concat(pieces, how="diagonal_relaxed"), rejections
+
+
+def _items(text: str | None) -> list[dict] | None:
     try:
         items = json.loads(text) if text else None
     except ValueError:
-        items = None
+        return None
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        return Rejection(record.source_line, record.record_seq, record.raw, len(record.raw),
-                         f"{LIST_FIELD[kind]} must be a non-empty list of {{lot_code, quantity}}", kind)
-    base = {k: v for k, v in record.fields.items() if k != LIST_FIELD[kind]}
-    expanded = []
-    for seq, item in enumerate(items):
-        lot, quantity = item.get("lot_code"), item.get("quantity")
-        fields = {**base, "line_seq": str(seq), "quantity": None if quantity is None else str(quantity)}
-        if kind == "lot_split":
-            fields.update(lot_code=None if lot is None else str(lot), source_lot_code=base.get("lot_code"))
-        else:
-            fields.update(lot_code=base.get("lot_code"), source_lot_code=None if lot is None else str(lot))
-        expanded.append(replace(record, record_seq=record.record_seq * 1000 + seq, fields=fields))
-    return expanded
+        return None
+    return items

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.records import ParsedFile, RawRecord, Rejection, as_text, clip
+import polars as pl
+
+from ingestion.records import ParsedFile, RawRecord, Rejection, as_text, clip, parsed_from_records
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_INFLATED_BYTES = 512 * 1024 * 1024
@@ -58,36 +60,91 @@ def _decode(line: bytes, encoding: str) -> str | None:
 
 
 def read_ndjson(data: bytes) -> ParsedFile:
-    """One JSON object per line; blank lines are skipped; record_type is the event_type."""
-    parsed = ParsedFile()
+    """One JSON object per line; blank lines are skipped; `_type` is the event_type.
+
+    Clean files take a columnar path (Polars parses the whole file); a file Polars cannot read as a whole, or
+    with anything the line-by-line path words more precisely (non-finite numbers, over-long lines), is read
+    line by line, so every bad line becomes its own rejection."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for number, line in _lines(data):
+    lines = data.split(b"\n")
+
+    def raw(line: int, seq: int) -> str:
+        return clip(lines[line - 1].rstrip(b"\r").decode("utf-8", errors="replace")) if 0 < line <= len(lines) else ""
+
+    fast = _columnar_ndjson(data, lines)
+    if fast is not None:
+        frame, nested_lines = fast
+        if nested_lines:
+            slow = _line_by_line_ndjson([(n, lines[n - 1].rstrip(b"\r")) for n in nested_lines])
+            frame = pl.concat([frame, slow.frame], how="diagonal_relaxed").sort("_line", "_seq")
+            return ParsedFile(frame, slow.rejections, raw=raw)
+        return ParsedFile(frame, [], raw=raw)
+    parsed = _line_by_line_ndjson([(n, line.rstrip(b"\r")) for n, line in enumerate(lines, start=1)])
+    parsed.raw = raw
+    return parsed
+
+
+def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, list[int]] | None:
+    """The whole file through Polars, or None when the line-by-line path must decide. Rows holding nested
+    values (lot split/merge lists) are returned as line numbers for the line-by-line path."""
+    numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbers or max(len(line) for line in lines) > MAX_LINE_BYTES:
+        return None
+    try:
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+    except Exception:  # noqa: BLE001 - any Polars parse failure means: read it line by line
+        return None
+    if frame.height != len(numbers) or "event_type" not in frame.columns:
+        return None
+    frame = frame.with_columns(pl.Series("_line", numbers, pl.Int64))
+    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
+    nested_lines: list[int] = []
+    if nested:
+        has_nested = pl.any_horizontal([pl.col(c).is_not_null() for c in nested])
+        nested_lines = frame.filter(has_nested)["_line"].to_list()
+        frame = frame.filter(~has_nested).drop(nested)
+    texts = []
+    for name, dtype in frame.schema.items():
+        if name == "_line":
+            continue
+        if dtype.is_float() and frame.select(~pl.col(name).is_finite() & pl.col(name).is_not_null()).to_series().any():
+            return None
+        column = pl.col(name)
+        if dtype == pl.Boolean:
+            column = pl.when(column).then(pl.lit("true")).when(~column).then(pl.lit("false"))
+        texts.append(column.cast(pl.String).alias(name))
+    frame = frame.select(*texts, "_line", pl.lit(0, pl.Int64).alias("_seq"))
+    return frame.with_columns(pl.col("event_type").alias("_type")), nested_lines
+
+
+def _line_by_line_ndjson(numbered: list[tuple[int, bytes]]) -> ParsedFile:
+    records, rejections = [], []
+    for number, line in numbered:
         if not line.strip():
             continue
         preview = line[:1024].decode("utf-8", errors="replace")
         if len(line) > MAX_LINE_BYTES:
-            parsed.rejections.append(Rejection(number, 0, preview, len(line),
-                                               f"line longer than {MAX_LINE_BYTES} bytes"))
+            rejections.append(Rejection(number, 0, preview, len(line), f"line longer than {MAX_LINE_BYTES} bytes"))
             continue
         text = _decode(line, "utf-8")
         if text is None:
-            parsed.rejections.append(Rejection(number, 0, preview, len(line), "invalid UTF-8"))
+            rejections.append(Rejection(number, 0, preview, len(line), "invalid UTF-8"))
             continue
         try:
             obj = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
-            parsed.rejections.append(Rejection(number, 0, clip(text), len(line), f"invalid JSON: {exc}"))
+            rejections.append(Rejection(number, 0, clip(text), len(line), f"invalid JSON: {exc}"))
             continue
         except RecursionError:
-            parsed.rejections.append(Rejection(number, 0, clip(text), len(line), "invalid JSON: nested too deeply"))
+            rejections.append(Rejection(number, 0, clip(text), len(line), "invalid JSON: nested too deeply"))
             continue
         if not isinstance(obj, dict):
-            parsed.rejections.append(Rejection(number, 0, clip(text), len(line), "JSON value is not an object"))
+            rejections.append(Rejection(number, 0, clip(text), len(line), "JSON value is not an object"))
             continue
         fields = {str(k): _json_text(v) for k, v in obj.items()}
-        parsed.records.append(RawRecord(number, 0, fields.get("event_type"), fields, clip(text)))
-    return parsed
+        records.append(RawRecord(number, 0, fields.get("event_type"), fields, clip(text)))
+    return parsed_from_records(records, rejections)
 
 
 def _reject_constant(name: str) -> float:
@@ -103,42 +160,38 @@ def _json_text(value: object) -> str | None:
 def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
              numeric_columns: frozenset[str] = frozenset()) -> ParsedFile:
     """A header row, then records; the header must name exactly `columns` (after the dialect's header map)."""
-    parsed = ParsedFile()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     lines = [(n, line) for n, line in _lines(data) if line.strip()]
     if not lines:
-        parsed.file_error = "empty file: no header row"
-        return parsed
+        return ParsedFile(file_error="empty file: no header row")
     header_text = _decode(lines[0][1], dialect.encoding)
     if header_text is None:
-        parsed.file_error = f"header row is not valid {dialect.encoding}"
-        return parsed
+        return ParsedFile(file_error=f"header row is not valid {dialect.encoding}")
     renames = dict(dialect.header_map)
     header = [renames.get(h.strip(), h.strip()) for h in next(csv.reader([header_text], delimiter=dialect.delimiter))]
     missing = [c for c in columns if c not in header]
     extra = [h for h in header if h not in columns]
     if missing or extra:
-        parsed.file_error = f"header does not match the contract: missing {missing}, unexpected {extra}"
-        return parsed
+        return ParsedFile(file_error=f"header does not match the contract: missing {missing}, unexpected {extra}")
+    records, rejections = [], []
     for number, line in lines[1:]:
         preview = line[:1024].decode("utf-8", errors="replace")
         if len(line) > MAX_LINE_BYTES:
-            parsed.rejections.append(Rejection(number, 0, preview, len(line),
-                                               f"line longer than {MAX_LINE_BYTES} bytes"))
+            rejections.append(Rejection(number, 0, preview, len(line), f"line longer than {MAX_LINE_BYTES} bytes"))
             continue
         text = _decode(line, dialect.encoding)
         if text is None:
-            parsed.rejections.append(Rejection(number, 0, preview, len(line), f"invalid {dialect.encoding}"))
+            rejections.append(Rejection(number, 0, preview, len(line), f"invalid {dialect.encoding}"))
             continue
         try:
             values = next(csv.reader([text], delimiter=dialect.delimiter, strict=True))
         except csv.Error as exc:
-            parsed.rejections.append(Rejection(number, 0, clip(text), len(line), f"malformed CSV: {exc}"))
+            rejections.append(Rejection(number, 0, clip(text), len(line), f"malformed CSV: {exc}"))
             continue
         if len(values) != len(header):
-            parsed.rejections.append(Rejection(number, 0, clip(text), len(line),
-                                               f"expected {len(header)} fields, got {len(values)}"))
+            rejections.append(Rejection(number, 0, clip(text), len(line),
+                                        f"expected {len(header)} fields, got {len(values)}"))
             continue
         fields = {}
         for name, value in zip(header, values, strict=True):
@@ -146,5 +199,5 @@ def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
             if dialect.decimal != "." and name in numeric_columns:
                 value = value.replace(dialect.decimal, ".")
             fields[name] = value or None
-        parsed.records.append(RawRecord(number, 0, fields.get("transaction_type"), fields, clip(text)))
-    return parsed
+        records.append(RawRecord(number, 0, fields.get("transaction_type"), fields, clip(text)))
+    return parsed_from_records(records, rejections)

@@ -6,16 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from data_contracts.mes import MES_CONTRACTS, TABLE_BY_EVENT_TYPE
 from data_contracts.rules import Contract
 from data_contracts.wms import WMS_TRANSACTIONS
 from ingestion.b2mml import read_b2mml
 from ingestion.mes_records import LIST_FIELD, expand_lot_relations
 from ingestion.readers import CsvDialect, read_bytes, read_csv, read_ndjson
-from ingestion.records import ParsedFile, RawRecord, Rejection
+from ingestion.records import POSITION_COLUMNS, ParsedFile, Rejection
 
-Routed = tuple[dict[str, list[RawRecord]], list[Rejection]]
-ALLOWED_LIST_FIELDS = set(LIST_FIELD.values())
+Routed = tuple[dict[str, pl.DataFrame], list[Rejection]]
+LIST_FIELDS = set(LIST_FIELD.values())
 
 
 @dataclass(frozen=True)
@@ -23,37 +25,55 @@ class Source:
     name: str
     patterns: tuple[str, ...]
     parse: Callable[[bytes], ParsedFile]
-    route: Callable[[list[RawRecord]], Routed]
+    route: Callable[[ParsedFile], Routed]
     contracts: dict[str, Contract]
     quarantine_table: str
     read: Callable[[Path], bytes] = read_bytes
 
 
-def route_wms(records: list[RawRecord]) -> Routed:
-    return {"wms_transactions": records}, []
+def contract_columns(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """The contract's columns in its order (missing fields as nulls) and the record positions."""
+    return frame.select(*(pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c)
+                          for c in contract.column_names), *POSITION_COLUMNS)
 
 
-def route_mes(records: list[RawRecord]) -> Routed:
-    routed: dict[str, list[RawRecord]] = {}
-    rejections = []
-    for record in records:
-        table = TABLE_BY_EVENT_TYPE.get(record.record_type or "")
-        if table is None:
-            rejections.append(Rejection(record.source_line, record.record_seq, record.raw, len(record.raw),
-                                        f"unknown event_type {record.record_type!r}", record.record_type))
+def rejections_of(frame: pl.DataFrame, parsed: ParsedFile, reason: pl.Expr | str) -> list[Rejection]:
+    reasons = frame.select(reason if isinstance(reason, pl.Expr) else pl.lit(reason)).to_series().to_list()
+    found = []
+    for (line, seq, kind), why in zip(frame.select(POSITION_COLUMNS).iter_rows(), reasons, strict=True):
+        raw = parsed.raw(line, seq)
+        found.append(Rejection(line, seq, raw, len(raw), why, kind))
+    return found
+
+
+def route_wms(parsed: ParsedFile) -> Routed:
+    return {"wms_transactions": contract_columns(parsed.frame, WMS_TRANSACTIONS)}, []
+
+
+def route_mes(parsed: ParsedFile) -> Routed:
+    frame = parsed.frame
+    known = pl.col("_type").is_in(list(TABLE_BY_EVENT_TYPE))
+    rejections = rejections_of(frame.filter(~known | pl.col("_type").is_null()), parsed,
+                               pl.format("unknown event_type '{}'", pl.col("_type").fill_null("None")))
+    routed = {}
+    for table, contract in MES_CONTRACTS.items():
+        part = frame.filter(pl.col("_type").is_in(list(contract.record_types)))
+        if part.is_empty():
             continue
-        allowed = set(MES_CONTRACTS[table].column_names) | ALLOWED_LIST_FIELDS
-        unexpected = sorted(set(record.fields) - allowed)
-        if unexpected:
-            rejections.append(Rejection(record.source_line, record.record_seq, record.raw, len(record.raw),
-                                        f"unexpected fields {unexpected} for {record.record_type}",
-                                        record.record_type))
-            continue
-        expanded = expand_lot_relations(record)
-        if isinstance(expanded, Rejection):
-            rejections.append(expanded)
-            continue
-        routed.setdefault(table, []).extend(expanded)
+        allowed = set(contract.column_names) | LIST_FIELDS | set(POSITION_COLUMNS)
+        extras = [c for c in part.columns if c not in allowed]
+        if extras:
+            has_extra = pl.any_horizontal([pl.col(c).is_not_null() for c in extras])
+            for row in part.filter(has_extra).select(*extras, *POSITION_COLUMNS).iter_rows(named=True):
+                present = sorted(c for c in extras if row[c] is not None)
+                raw = parsed.raw(row["_line"], row["_seq"])
+                rejections.append(Rejection(row["_line"], row["_seq"], raw, len(raw),
+                                            f"unexpected fields {present} for {row['_type']}", row["_type"]))
+            part = part.filter(~has_extra)
+        if table == "mes_lot_events":
+            part, lot_rejections = expand_lot_relations(part, parsed)
+            rejections += lot_rejections
+        routed[table] = contract_columns(part, contract)
     return routed, rejections
 
 
