@@ -3,6 +3,9 @@
 from data_contracts.rules import Column, Contract
 
 MAX_QUANTITY = 10_000_000.0
+EVENT_TYPES = ("work_order_released", "work_order_started", "work_order_completed", "operation_started",
+               "operation_completed", "material_consumed", "lot_produced", "lot_split", "lot_merged",
+               "quality_inspection", "equipment_state_changed", "material_lot_reported")
 UNITS = ("EA", "G", "KG", "BOX", "PAL", "PCE")
 STATES = ("idle", "running", "planned_stop", "unplanned_stop")
 REASON_CODES = ("not_scheduled", "no_order", "starved", "producing", "break", "changeover",
@@ -10,7 +13,8 @@ REASON_CODES = ("not_scheduled", "no_order", "starved", "producing", "break", "c
 
 
 def _event(*columns: Column) -> tuple[Column, ...]:
-    return (Column("event_id", "code", required=True), Column("event_type", "code", required=True),
+    return (Column("event_id", "code", required=True), Column("event_type", "code", required=True,
+                                                              allowed=tuple(EVENT_TYPES)),
             Column("occurred_at", "timestamp", required=True), *columns)
 
 
