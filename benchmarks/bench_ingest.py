@@ -78,7 +78,7 @@ def run(events: int = 1_000_000) -> tuple[Measurement, Measurement]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return (Measurement("ingest_ndjson", "plantlake Lander (parse, GX contract, dedup, lineage, Delta)", ours,
-                        events, "events", {"peak_rss_mb": round(peak_rss_mb())}),
+                        events, "events", {"process_peak_rss_mb": round(peak_rss_mb())}),
             Measurement("ingest_ndjson", "polars.read_ndjson + write_deltalake (no checks)", peer, events, "events"))
 
 

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Measurement, peak_rss_mb
+from benchmarks.harness import Measurement
 
 
 def run(days: int = 14, lines: int = 2, machines_per_line: int = 4, signal_interval_s: int = 60) -> Measurement:
@@ -24,4 +24,4 @@ def run(days: int = 14, lines: int = 2, machines_per_line: int = 4, signal_inter
         shutil.rmtree(out, ignore_errors=True)
     return Measurement("simulator", f"simulate {lines}x{machines_per_line} machines x {days} days "
                        f"(signals every {signal_interval_s} s)", seconds, result.counts["transactions"],
-                       "transactions", {"peak_rss_mb": round(peak_rss_mb())})
+                       "transactions")

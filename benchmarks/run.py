@@ -15,6 +15,7 @@ from benchmarks import bench_delta_write, bench_ingest, bench_opcua, bench_simul
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua"]
 
 
@@ -22,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, default=None)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    parser.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
     chosen = set(args.only or BENCHMARKS)
     report = [f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
@@ -55,6 +57,15 @@ def main() -> None:
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(text + "\n")
+    if args.update_readme:
+        update_readme(text)
+
+
+def update_readme(table: str, readme: Path = Path(__file__).parents[1] / "README.md") -> None:
+    """Replace what stands between the README's bench markers with `table`."""
+    content = readme.read_text()
+    start, end = content.index(START) + len(START), content.index(END)
+    readme.write_text(content[:start] + "\n" + table + "\n" + content[end:])
 
 
 if __name__ == "__main__":
