@@ -54,7 +54,7 @@ def master_data(lake: DeltaLake) -> None:
                                                   "system_material_code": ["100100"], "system_unit": ["G"]}))
     lake.overwrite("dim_location", pa.table({"location_id": ["LS-1"], "location_type": ["line_side"],
                                              "zone_id": ["L1"], "wms_location_code": ["LS-1"],
-                                             "mes_location_code": ["L1-SUPER"]}))
+                                             "mes_location_code": ["L1-SUPER"], "line_id": ["WC-01"]}))
     lake.overwrite("dim_machine", pa.table({"machine_id": MACHINES, "line_id": [m[:5] for m in MACHINES],
                                             "machine_name": MACHINES, "opcua_browse_name": MACHINES}))
 

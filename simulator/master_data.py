@@ -113,9 +113,9 @@ def _ideal_cycle_times(cfg: PlantConfig) -> dict[tuple[str, str], float]:
 def _locations(cfg: PlantConfig) -> tuple[list[dict[str, object]], dict[str, tuple[str, ...]]]:
     rows = [
         {"location_id": RECEIVING_DOCK, "location_type": "dock", "zone_id": "Z-DOCK",
-         "wms_location_code": "RCV-DOOR-01", "mes_location_code": ""},
+         "wms_location_code": "RCV-DOOR-01", "mes_location_code": "", "line_id": ""},
         {"location_id": SHIPPING_DOCK, "location_type": "dock", "zone_id": "Z-DOCK",
-         "wms_location_code": "SHP-DOOR-01", "mes_location_code": ""},
+         "wms_location_code": "SHP-DOOR-01", "mes_location_code": "", "line_id": ""},
     ]
     bins_by_zone = {}
     for zone_id, (aisle, bin_count) in WAREHOUSE_ZONES.items():
@@ -125,15 +125,15 @@ def _locations(cfg: PlantConfig) -> tuple[list[dict[str, object]], dict[str, tup
             bins.append(location)
             rows.append({"location_id": location, "location_type": "warehouse_bin", "zone_id": zone_id,
                          "wms_location_code": f"{aisle}-{(number - 1) // 4 + 1:02d}-{(number - 1) % 4 + 1:02d}",
-                         "mes_location_code": ""})
+                         "mes_location_code": "", "line_id": ""})
         bins_by_zone[zone_id] = tuple(bins)
     for line in range(cfg.lines):
         rows.append({"location_id": line_side_location(line), "location_type": "line_side",
                      "zone_id": "Z-PROD", "wms_location_code": f"PSA-{line + 1:02d}",
-                     "mes_location_code": f"L{line + 1:02d}-SUPPLY"})
+                     "mes_location_code": f"L{line + 1:02d}-SUPPLY", "line_id": line_id(line)})
     for location in VIRTUAL_LOCATIONS:
         rows.append({"location_id": location, "location_type": "virtual", "zone_id": "Z-VIRTUAL",
-                     "wms_location_code": "", "mes_location_code": ""})
+                     "wms_location_code": "", "mes_location_code": "", "line_id": ""})
     return rows, bins_by_zone
 
 

@@ -55,8 +55,9 @@ TABLES = [
         "The plant and its time zone (shifts and days are cut in this zone).", ("plant_name",)),
     TableSpec("dim_location", "silver", pa.schema([
         pa.field("location_id", _s, nullable=False), pa.field("location_type", _s, nullable=False),
-        ("zone_id", _s), ("wms_location_code", _s), ("mes_location_code", _s)]),
-        "Locations (docks, bins, line-side, virtual) with their WMS and MES codes.", ("location_id",)),
+        ("zone_id", _s), ("wms_location_code", _s), ("mes_location_code", _s), ("line_id", _s)]),
+        "Locations (docks, bins, line-side, virtual) with their WMS and MES codes; line-side locations name "
+        "the production line they supply.", ("location_id",)),
     TableSpec("dim_supplier", "silver", pa.schema([
         pa.field("supplier_id", _s, nullable=False), ("supplier_name", _s)]),
         "Suppliers.", ("supplier_id",)),

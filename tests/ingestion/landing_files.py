@@ -59,7 +59,7 @@ def write_master_data(lake: DeltaLake) -> DeltaLake:
     lake.overwrite("dim_location", pa.table({
         "location_id": ["DOCK", "BIN-1", "LINE-1"], "location_type": ["dock", "warehouse_bin", "line_side"],
         "zone_id": ["Z", "Z", "L"], "wms_location_code": ["D-01", "A-01-01", "LS-1"],
-        "mes_location_code": [None, None, "L1-SUPER"]}))
+        "mes_location_code": [None, None, "L1-SUPER"], "line_id": [None, None, "L1"]}))
     lake.overwrite("dim_machine", pa.table({"machine_id": ["L1-M1"], "line_id": ["L1"], "machine_name": ["m"],
                                             "opcua_browse_name": ["M1"]}))
     lake.overwrite("dim_supplier", pa.table({"supplier_id": ["SUP-01"], "supplier_name": ["s"]}))
