@@ -19,6 +19,7 @@ EXPECTED = {
     "over_issue": "landed (for reconciliation)",
     "wrong_lot": "landed (for reconciliation)",
     "unreported_consumption": "absent (never reported)",
+    "unreported_shrinkage": "nothing to land; found only if a later cycle count shows a difference",
 }
 TRANSACTION_TABLES = ("wms_transactions", "mes_work_order_events", "mes_operation_events",
                       "mes_material_consumption", "mes_lot_events", "mes_quality_inspections",
@@ -40,6 +41,14 @@ def _quarantined(lake: DeltaLake) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema={"source_file": pl.String, "raw_payload": pl.String})
 
 
+def _lots_with_count_differences(lake: DeltaLake) -> set[str]:
+    if not lake.exists("wms_transactions"):
+        return set()
+    counts = lake.scan("wms_transactions").filter(
+        (pl.col("transaction_type") == "COUNT") & (pl.col("counted_quantity") != pl.col("system_quantity")))
+    return set(counts.select("lot_code").collect().to_series().to_list())
+
+
 def audit_injected_faults(lake: DeltaLake, faults: pl.DataFrame) -> pl.DataFrame:
     """One row per fault type: injected, handled as promised, and the promise."""
     landed = _landed_keys(lake)
@@ -49,6 +58,7 @@ def audit_injected_faults(lake: DeltaLake, faults: pl.DataFrame) -> pl.DataFrame
         else pl.DataFrame(schema={"source_file": pl.String, "status": pl.String})
     duplicate_files = set(log.filter(pl.col("status") == "duplicate_file")["source_file"].to_list())
     counts = dict(landed_count.iter_rows())
+    counted_differences = _lots_with_count_differences(lake)
     rows = []
     for fault in faults.iter_rows(named=True):
         kind, key, file = fault["fault_type"], fault["record_key"], fault["source_file"]
@@ -59,6 +69,8 @@ def audit_injected_faults(lake: DeltaLake, faults: pl.DataFrame) -> pl.DataFrame
             handled = file in duplicate_files
         elif kind == "unreported_consumption":
             handled = counts.get(key, 0) == 0
+        elif kind == "unreported_shrinkage":
+            handled = key in counted_differences
         else:
             handled = counts.get(key, 0) == 1
         rows.append({"fault_type": kind, "handled": handled})

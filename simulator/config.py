@@ -18,7 +18,9 @@ class FaultRates:
     Record-level rates apply per emitted record (event or CSV row) that can carry
     the fault; `duplicate_file` applies per written day file; the three MES/WMS
     discrepancy rates apply per consumption (unreported_consumption, wrong_lot) or
-    per issue request (over_issue). All zero means a clean run.
+    per issue request (over_issue); `unreported_shrinkage` is the daily chance that one handling
+    unit of a stored raw or packaging lot is lost without any system booking it (cycle counts
+    find it later). All zero means a clean run.
     """
 
     malformed_record: float = 0.0
@@ -30,6 +32,7 @@ class FaultRates:
     unreported_consumption: float = 0.0
     over_issue: float = 0.0
     wrong_lot: float = 0.0
+    unreported_shrinkage: float = 0.0
 
     def __post_init__(self) -> None:
         for rate_field in fields(self):
@@ -53,6 +56,7 @@ class FaultRates:
             unreported_consumption=0.01,
             over_issue=0.02,
             wrong_lot=0.01,
+            unreported_shrinkage=0.3,
         )
 
     @property

@@ -134,7 +134,7 @@ class Logistics:
     def shrinkage(self) -> None:
         """Unreported loss of one handling unit (damage); found later by cycle counts."""
         model = self.model
-        if model.rng_logistics.random() >= 0.3:
+        if model.rng_logistics.random() >= model.cfg.fault_rates.unreported_shrinkage:
             return
         candidates = [lot_id for lot_id in model.warehouse.stored_lot_ids()
                       if MATERIALS_BY_ID[model.warehouse.lots[lot_id].material_id].material_type in ("raw", "packaging")
@@ -146,6 +146,9 @@ class Logistics:
         bin_id = model.warehouse.lose(lot.lot_id, pack)
         model.record_movement(model.now, lot.material_id, lot.lot_id, bin_id, "V-INVENTORY-ADJUSTMENT", pack,
                               "shrinkage", None)
+        model.record_fault("unreported_shrinkage", "WMS", model.wms_file("cycle_counts"), lot.lot_id,
+                           f"{pack} {MATERIALS_BY_ID[lot.material_id].base_unit} of {lot.lot_id} lost from {bin_id} "
+                           f"without a booking; only a later cycle count can find it")
 
     def cycle_count(self) -> None:
         model = self.model

@@ -1,0 +1,44 @@
+"""The unified inventory: canonical movements from both systems, the double-entry ledger and stock."""
+
+import pyarrow as pa
+
+from lakehouse.catalog import TableSpec
+
+_s, _f = pa.string(), pa.float64()
+_utc = pa.timestamp("us", tz="UTC")
+
+TABLES = [
+    TableSpec("fct_inventory_movements", "silver", pa.schema([
+        pa.field("movement_id", _s, nullable=False), pa.field("occurred_at", _utc, nullable=False),
+        pa.field("event_date", pa.date32(), nullable=False),
+        pa.field("material_id", _s, nullable=False), pa.field("lot_id", _s, nullable=False),
+        pa.field("from_location_id", _s, nullable=False), pa.field("to_location_id", _s, nullable=False),
+        pa.field("quantity", _f, nullable=False), pa.field("movement_type", _s, nullable=False),
+        pa.field("source_system", _s, nullable=False), pa.field("source_event_id", _s, nullable=False),
+        ("reported_material_code", _s), ("reported_quantity", _f), ("reported_unit", _s)]),
+        "One physical movement of a lot between two locations in canonical codes and the material's base unit, "
+        "from a WMS transaction or an MES event (virtual locations stand for suppliers, production, customers, "
+        "lot transformations and inventory adjustments).", ("movement_id",), partition_by=("event_date",)),
+    TableSpec("quarantine_inventory_movements", "quarantine", pa.schema([
+        pa.field("source_system", _s, nullable=False), pa.field("source_event_id", _s, nullable=False),
+        pa.field("occurred_at", _utc, nullable=False), ("reported_material_code", _s), ("reported_unit", _s),
+        ("reported_location_code", _s), pa.field("reason", _s, nullable=False)]),
+        "Bronze records that cannot become movements: unmapped codes or units that do not convert "
+        "(never dropped, never guessed).", ("source_system", "source_event_id")),
+    TableSpec("fct_inventory_ledger", "gold", pa.schema([
+        pa.field("movement_id", _s, nullable=False), pa.field("entry_side", pa.int8(), nullable=False),
+        pa.field("occurred_at", _utc, nullable=False), pa.field("event_date", pa.date32(), nullable=False),
+        pa.field("material_id", _s, nullable=False), pa.field("lot_id", _s, nullable=False),
+        pa.field("location_id", _s, nullable=False), pa.field("quantity_delta", _f, nullable=False),
+        pa.field("balance_after", _f, nullable=False), pa.field("is_negative_balance", pa.bool_(), nullable=False),
+        pa.field("movement_type", _s, nullable=False)]),
+        "Double-entry inventory ledger: two lines per movement (-quantity leaving, +quantity arriving) with the "
+        "running balance per material/lot/location in event-time order (ties: movement id, then leaving first).",
+        ("movement_id", "entry_side")),
+    TableSpec("stock_on_hand", "gold", pa.schema([
+        pa.field("material_id", _s, nullable=False), pa.field("lot_id", _s, nullable=False),
+        pa.field("location_id", _s, nullable=False), pa.field("quantity", _f, nullable=False),
+        pa.field("is_negative", pa.bool_(), nullable=False), pa.field("last_movement_at", _utc, nullable=False)]),
+        "Stock per material/lot/real location now (derived from the ledger, never maintained); negative "
+        "balances are flagged, not clipped.", ("material_id", "lot_id", "location_id")),
+]
