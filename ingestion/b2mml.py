@@ -9,7 +9,10 @@ billion-laughs and XXE payloads become a file-level rejection with the reason, n
 | ProductionPerformance | work_order_started/completed, operation_started/completed per SegmentResponse, material_consumed per MaterialConsumedActual (at the first segment's start), lot_produced per MaterialProducedActual (at the last segment's end) |
 | MaterialInformation | material_lot_reported per MaterialLot (lot status and quantity) |
 
-Derived event ids are `<message ID>/<event type>/<n>`, stable across re-deliveries of the same message.
+Derived event ids come from business keys (`B2MML:<work order>:...`), not from the message, so the same fact
+reported twice (a start message and the completion message both carry the consumed lots and the first
+operation's start) is one event, landed once. A ProductionResponse without EndTime reports a work order in
+progress: start, started operations and consumption, no completion.
 """
 
 from __future__ import annotations
@@ -43,10 +46,9 @@ class _Message:
         value = None if found is None or found.text is None else found.text.strip()
         return value or None
 
-    def add(self, event_type: str, occurred_at: str | None, **fields: str | None) -> None:
+    def add(self, key: str, event_type: str, occurred_at: str | None, **fields: str | None) -> None:
         seq = len(self.records)
-        event = {"event_id": f"{self.id}/{event_type}/{seq}", "event_type": event_type,
-                 "occurred_at": occurred_at, **fields}
+        event = {"event_id": f"B2MML:{key}", "event_type": event_type, "occurred_at": occurred_at, **fields}
         raw = ET.tostring(self.root, encoding="unicode")[:2048]
         self.records.append(RawRecord(0, seq, event_type, event, raw))
 
@@ -61,7 +63,8 @@ def _schedule(m: _Message) -> None:
         segments = m.findall(request, "SegmentRequirement")
         produced = next((m.find(s, "MaterialProducedRequirement") for s in reversed(segments)
                          if m.find(s, "MaterialProducedRequirement") is not None), None)
-        m.add("work_order_released", m.text(m.root, "PublishedDate"), work_order_id=m.text(request, "ID"),
+        order = m.text(request, "ID")
+        m.add(f"{order}:released", "work_order_released", m.text(m.root, "PublishedDate"), work_order_id=order,
               line_id=None, material_code=m.text(produced, "MaterialDefinitionID"),
               planned_quantity=m.text(produced, "Quantity/QuantityString"),
               unit=m.text(produced, "Quantity/UnitOfMeasure"))
@@ -71,35 +74,39 @@ def _performance(m: _Message) -> None:
     for response in m.findall(m.root, "ProductionResponse"):
         order = m.text(response, "ProductionRequestID") or m.text(response, "ID")
         segments = m.findall(response, "SegmentResponse")
-        m.add("work_order_started", m.text(response, "StartTime"), work_order_id=order, line_id=None)
-        produced_total = 0.0
+        m.add(f"{order}:started", "work_order_started", m.text(response, "StartTime"), work_order_id=order,
+              line_id=None)
+        produced_total, produced_unit = 0.0, None
         for segment in segments:
             seq, machine = _operation_seq(m.text(segment, "ProcessSegmentID")), m.text(segment, "EquipmentActual/EquipmentID")
-            m.add("operation_started", m.text(segment, "ActualStartTime"), work_order_id=order,
-                  operation_seq=seq, machine_id=machine)
-            m.add("operation_completed", m.text(segment, "ActualEndTime"), work_order_id=order,
-                  operation_seq=seq, machine_id=machine)
+            m.add(f"{order}:op{seq}:started", "operation_started", m.text(segment, "ActualStartTime"),
+                  work_order_id=order, operation_seq=seq, machine_id=machine)
+            if m.text(segment, "ActualEndTime"):
+                m.add(f"{order}:op{seq}:completed", "operation_completed", m.text(segment, "ActualEndTime"),
+                      work_order_id=order, operation_seq=seq, machine_id=machine)
             for actual in m.findall(segment, "MaterialConsumedActual"):
-                m.add("material_consumed", m.text(segments[0], "ActualStartTime"), work_order_id=order,
-                      machine_id=machine, material_code=m.text(actual, "MaterialDefinitionID"),
-                      consumed_lot_code=m.text(actual, "MaterialLotID"),
+                material, lot = m.text(actual, "MaterialDefinitionID"), m.text(actual, "MaterialLotID")
+                m.add(f"{order}:consumed:{material}:{lot}", "material_consumed",
+                      m.text(segments[0], "ActualStartTime"), work_order_id=order, machine_id=machine,
+                      material_code=material, consumed_lot_code=lot,
                       quantity=m.text(actual, "Quantity/QuantityString"),
                       unit=m.text(actual, "Quantity/UnitOfMeasure"), location_code=None)
             for actual in m.findall(segment, "MaterialProducedActual"):
-                quantity = m.text(actual, "Quantity/QuantityString")
-                m.add("lot_produced", m.text(segments[-1], "ActualEndTime"), work_order_id=order,
-                      machine_id=machine, material_code=m.text(actual, "MaterialDefinitionID"),
-                      lot_code=m.text(actual, "MaterialLotID"), quantity=quantity,
-                      unit=m.text(actual, "Quantity/UnitOfMeasure"), location_code=None)
+                quantity, lot = m.text(actual, "Quantity/QuantityString"), m.text(actual, "MaterialLotID")
+                produced_unit = m.text(actual, "Quantity/UnitOfMeasure")
+                m.add(f"{order}:produced:{lot}", "lot_produced", m.text(segments[-1], "ActualEndTime"),
+                      work_order_id=order, machine_id=machine, material_code=m.text(actual, "MaterialDefinitionID"),
+                      lot_code=lot, quantity=quantity, unit=produced_unit, location_code=None)
                 produced_total += _number(quantity)
-        m.add("work_order_completed", m.text(response, "EndTime"), work_order_id=order, line_id=None,
-              good_quantity=_text_number(produced_total), scrap_quantity=None,
-              unit=next((r.fields.get("unit") for r in m.records if r.record_type == "lot_produced"), None))
+        if m.text(response, "EndTime"):
+            m.add(f"{order}:completed", "work_order_completed", m.text(response, "EndTime"), work_order_id=order,
+                  line_id=None, good_quantity=_text_number(produced_total), scrap_quantity=None, unit=produced_unit)
 
 
 def _material_information(m: _Message) -> None:
     for lot in m.findall(m.root, "MaterialLot"):
-        m.add("material_lot_reported", m.text(m.root, "PublishedDate"), lot_code=m.text(lot, "ID"),
+        m.add(f"{m.id}:lot:{m.text(lot, 'ID')}", "material_lot_reported", m.text(m.root, "PublishedDate"),
+              lot_code=m.text(lot, "ID"),
               material_code=m.text(lot, "MaterialDefinitionID"), lot_status=m.text(lot, "Status"),
               quantity=m.text(lot, "Quantity/QuantityString"), unit=m.text(lot, "Quantity/UnitOfMeasure"))
 

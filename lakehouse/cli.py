@@ -172,10 +172,12 @@ def maintain(settings: Settings, names: tuple[str, ...], retention_hours: int) -
 
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
+    from lakehouse.commands.stock import stock_command
     from simulator.cli import simulate_command
 
     main.add_command(simulate_command, name="simulate")
     main.add_command(collect_command, name="collect")
+    main.add_command(stock_command, name="stock")
 
 
 _mount_subcommands()

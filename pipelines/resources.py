@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from lakehouse.delta_io import DeltaLake
+from lakehouse.engines import lazy_frame
+from lakehouse.spark import spark_session
 from lakehouse.settings import Settings
 
 
@@ -24,6 +27,13 @@ class LakeResource(dg.ConfigurableResource):
 
     def lake(self) -> DeltaLake:
         return DeltaLake(self.settings().lake_root)
+
+    def frames(self, *names: str) -> dict[str, Any]:
+        """Lake tables as Narwhals LazyFrames on the configured engine (Polars, or PySpark via Arrow)."""
+        settings = self.settings()
+        spark = spark_session(settings) if settings.engine == "spark" else None
+        lake = self.lake()
+        return {name: lazy_frame(lake.read_arrow(name), settings.engine, spark=spark) for name in names}
 
 
 class LandingResource(dg.ConfigurableResource):

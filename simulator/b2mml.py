@@ -7,6 +7,9 @@ the V07 namespace (same element names; the namespace tells the version):
 - `ProductionSchedule` (on release): ProductionRequest with one SegmentRequirement per
   routing operation; the first carries MaterialConsumedRequirement per BOM component,
   the last MaterialProducedRequirement.
+- `ProductionPerformance` at start (`ProductionPerformance_<WO>_start.xml`): ProductionResponse
+  with StartTime and the first SegmentResponse (ActualStartTime, EquipmentActual) carrying a
+  MaterialConsumedActual per consumed lot — the MES backflushes at start, as in NDJSON.
 - `ProductionPerformance` (on completion): ProductionResponse with one SegmentResponse
   per operation (ActualStartTime/ActualEndTime, EquipmentActual); MaterialConsumedActual
   per consumed lot on the first, MaterialProducedActual per produced lot on the last.
@@ -107,6 +110,32 @@ def production_performance(namespace: str, work_order_id: str, published_at: str
             b.element(actual, "MaterialDefinitionID", code)
             b.element(actual, "MaterialLotID", lot)
             b.quantity(actual, quantity, unit)
+    return b.serialize(root)
+
+
+def production_performance_start(namespace: str, work_order_id: str, published_at: str, start_at: str,
+                                 operation_seq: int, machine_id: str,
+                                 consumed: list[tuple[str, str, object, str]]) -> bytes:
+    """A work order's start: its first segment started and the lots it consumed (code, lot, qty, unit)."""
+    b = _Builder(namespace)
+    root = b.element(None, "ProductionPerformance")
+    b.element(root, "ID", f"PP-{work_order_id}-START")
+    b.element(root, "PublishedDate", published_at)
+    response = b.element(root, "ProductionResponse")
+    b.element(response, "ID", work_order_id)
+    b.element(response, "ProductionRequestID", work_order_id)
+    b.element(response, "StartTime", start_at)
+    segment = b.element(response, "SegmentResponse")
+    b.element(segment, "ID", f"{work_order_id}-{operation_seq}")
+    b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
+    b.element(segment, "ActualStartTime", start_at)
+    equipment = b.element(segment, "EquipmentActual")
+    b.element(equipment, "EquipmentID", machine_id)
+    for code, lot, quantity, unit in consumed:
+        actual = b.element(segment, "MaterialConsumedActual")
+        b.element(actual, "MaterialDefinitionID", code)
+        b.element(actual, "MaterialLotID", lot)
+        b.quantity(actual, quantity, unit)
     return b.serialize(root)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .b2mml import NAMESPACES, production_schedule
+from .b2mml import NAMESPACES, production_performance_start, production_schedule
 from .catalog import BOM, MATERIALS_BY_ID, operation_count
 from .machine_logic import wake
 from .master_data import line_id, line_side_location
@@ -132,6 +132,17 @@ class MaterialFlow:
                 model.record_movement(now, component, lot_id, line_side_location(work_order.line_index),
                                       "V-PRODUCTION-CONSUMPTION", quantity, "consumption", source_id)
                 work_order.consumed.append((lot_id, component, quantity, now))
+        if work_order.is_b2mml:
+            self._report_b2mml_start(work_order, machine.machine_id, now)
+
+    def _report_b2mml_start(self, work_order: WorkOrder, machine_id: str, now: float) -> None:
+        model = self.model
+        stamp = iso_local_s(now, model.tz)
+        consumed = [(MATERIALS_BY_ID[m].mes_code, lot, model.mes_quantity(m, q), MATERIALS_BY_ID[m].mes_unit)
+                    for lot, m, q, _ in work_order.consumed]
+        xml = production_performance_start(work_order.b2mml_namespace, work_order.work_order_id, stamp, stamp,
+                                           10, machine_id, consumed)
+        model.day.b2mml.append((f"ProductionPerformance_{work_order.work_order_id}_start.xml", xml))
 
     def _report_consumption(self, work_order, machine_id, component, lot_id, quantity, now) -> str | None:
         model, rates = self.model, self.model.cfg.fault_rates

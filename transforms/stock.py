@@ -17,7 +17,8 @@ EVENT_ORDER = ("occurred_at", "movement_id", "entry_side")
 
 def ledger_entries(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Two signed lines per movement: entry_side 0 leaves the source, entry_side 1 reaches the destination."""
-    common = ["movement_id", "occurred_at", "material_id", "lot_id"]
+    common = ["movement_id", "occurred_at", "material_id", "lot_id",
+              *(["movement_type"] if "movement_type" in movements.collect_schema().names() else [])]
     leaving = movements.select(
         *common, nw.col("from_location_id").alias("location_id"),
         (-nw.col("quantity")).alias("quantity_delta"), nw.lit(0).cast(nw.Int8).alias("entry_side"))
@@ -42,3 +43,15 @@ def stock_on_hand(entries: nw.LazyFrame[Any], *, include_virtual: bool = False,
     if not include_virtual and virtual_locations:
         stock = stock.filter(~nw.col("location_id").is_in(list(virtual_locations)))
     return stock
+
+
+def ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The stored ledger: entries with running balances, the event date and a negative-balance flag."""
+    return (running_balances(ledger_entries(movements))
+            .with_columns((nw.col("balance_after") < 0).alias("is_negative_balance"),
+                          nw.col("occurred_at").dt.date().alias("event_date")))
+
+
+def stock_as_of(entries: nw.LazyFrame[Any], as_of: Any, *, virtual_locations: tuple[str, ...] = ()) -> nw.LazyFrame[Any]:
+    """Stock per material/lot/location from the ledger lines that occurred at or before `as_of`."""
+    return stock_on_hand(entries.filter(nw.col("occurred_at") <= as_of), virtual_locations=virtual_locations)

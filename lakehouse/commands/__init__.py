@@ -1,0 +1,1 @@
+"""Subcommands of the plantlake command line, one module per domain."""

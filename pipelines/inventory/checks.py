@@ -1,0 +1,50 @@
+"""Ledger invariants as blocking asset checks: they fail on a corrupted ledger."""
+
+import dagster as dg
+import polars as pl
+
+from lakehouse.engines import collect_arrow, lazy_frame
+from pipelines.inventory.assets import _key
+from pipelines.resources import LakeResource
+from transforms.stock import ledger
+
+LEDGER = _key("fct_inventory_ledger")
+TOLERANCE = 1e-6
+
+
+@dg.asset_check(asset=LEDGER, blocking=True, description="every movement's two lines sum to zero")
+def movement_pairs_sum_to_zero(lake: LakeResource) -> dg.AssetCheckResult:
+    sums = (lake.lake().scan("fct_inventory_ledger").group_by("movement_id")
+            .agg(pl.col("quantity_delta").sum().alias("total"), pl.len().alias("lines"))
+            .filter((pl.col("total").abs() > TOLERANCE) | (pl.col("lines") != 2)).collect())
+    return dg.AssetCheckResult(passed=sums.height == 0, metadata={
+        "unbalanced_movements": sums.height, "examples": dg.MetadataValue.json(sums.head(5)["movement_id"].to_list())})
+
+
+@dg.asset_check(asset=LEDGER, blocking=True,
+                description="stored running balances equal a recomputation from the movements")
+def balances_match_recomputation(lake: LakeResource) -> dg.AssetCheckResult:
+    delta = lake.lake()
+    movements = delta.read_arrow("fct_inventory_movements", columns=[
+        "movement_id", "occurred_at", "material_id", "lot_id", "from_location_id", "to_location_id", "quantity",
+        "movement_type"])
+    fresh = pl.from_arrow(collect_arrow(ledger(lazy_frame(movements)))).select(
+        "movement_id", "entry_side", pl.col("balance_after").alias("recomputed"))
+    stored = delta.scan("fct_inventory_ledger").select("movement_id", "entry_side", "balance_after").collect()
+    joined = fresh.join(stored, on=["movement_id", "entry_side"], how="full", coalesce=True)
+    wrong = joined.filter(pl.col("recomputed").is_null() | pl.col("balance_after").is_null()
+                          | ((pl.col("recomputed") - pl.col("balance_after")).abs() > TOLERANCE))
+    return dg.AssetCheckResult(passed=wrong.height == 0, metadata={
+        "lines_checked": joined.height, "mismatched_lines": wrong.height})
+
+
+@dg.asset_check(asset=LEDGER, blocking=True, description="every negative running balance is flagged")
+def no_unflagged_negative_balance(lake: LakeResource) -> dg.AssetCheckResult:
+    ledger_rows = lake.lake().scan("fct_inventory_ledger")
+    counts = ledger_rows.select(
+        ((pl.col("balance_after") < -TOLERANCE) & ~pl.col("is_negative_balance")).sum().alias("unflagged"),
+        pl.col("is_negative_balance").sum().alias("flagged")).collect().row(0, named=True)
+    return dg.AssetCheckResult(passed=counts["unflagged"] == 0, metadata=counts)
+
+
+INVENTORY_CHECKS = [movement_pairs_sum_to_zero, balances_match_recomputation, no_unflagged_negative_balance]
