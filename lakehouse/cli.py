@@ -172,12 +172,15 @@ def maintain(settings: Settings, names: tuple[str, ...], retention_hours: int) -
 
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
+    from lakehouse.commands.genealogy import recall_command, trace_command
     from lakehouse.commands.stock import stock_command
     from simulator.cli import simulate_command
 
     main.add_command(simulate_command, name="simulate")
     main.add_command(collect_command, name="collect")
     main.add_command(stock_command, name="stock")
+    main.add_command(trace_command, name="trace")
+    main.add_command(recall_command, name="recall")
 
 
 _mount_subcommands()

@@ -45,10 +45,12 @@ def stock_on_hand(entries: nw.LazyFrame[Any], *, include_virtual: bool = False,
     return stock
 
 
-def ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """The stored ledger: entries with running balances, the event date and a negative-balance flag."""
+def ledger(movements: nw.LazyFrame[Any], *, virtual_locations: tuple[str, ...] = ()) -> nw.LazyFrame[Any]:
+    """The stored ledger: entries with running balances, the event date and a flag on negative balances of
+    real locations (virtual ones such as the supplier are negative by construction)."""
+    real = ~nw.col("location_id").is_in(list(virtual_locations))
     return (running_balances(ledger_entries(movements))
-            .with_columns((nw.col("balance_after") < 0).alias("is_negative_balance"),
+            .with_columns(((nw.col("balance_after") < 0) & real).alias("is_negative_balance"),
                           nw.col("occurred_at").dt.date().alias("event_date")))
 
 

@@ -54,7 +54,8 @@ def standardize_movements(lake: LakeResource):
 def fct_inventory_ledger(lake: LakeResource) -> dg.MaterializeResult:
     movements = lake.frames("fct_inventory_movements")["fct_inventory_movements"]
     entries = ledger(movements.select("movement_id", "occurred_at", "material_id", "lot_id", "from_location_id",
-                                      "to_location_id", "quantity", "movement_type"))
+                                      "to_location_id", "quantity", "movement_type"),
+                     virtual_locations=VIRTUAL_LOCATIONS)
     result = lake.lake().overwrite("fct_inventory_ledger", collect_arrow(entries))
     negative = lake.lake().scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
     return dg.MaterializeResult(metadata={**result.as_metadata(), "negative_balance_lines": negative.collect().item()})
