@@ -97,7 +97,8 @@ class DeltaLake:
         spec = self.spec(name)
         batch = conform(spec, data)
         self.create(name)
-        write_deltalake(self.uri(name), batch, mode="overwrite")
+        # the catalog is the source of truth: a full replace also takes the catalog's current schema
+        write_deltalake(self.uri(name), batch, mode="overwrite", schema_mode="overwrite")
         return WriteResult(spec.name, "overwrite", batch.num_rows, batch.num_rows, self.version(name))
 
     def overwrite_partitions(self, name: str, data: Any) -> WriteResult:

@@ -10,10 +10,12 @@ from pipelines.ingestion.sensors import INGEST_JOB, landing_folder_sensor
 from pipelines.inventory.assets import INVENTORY_ASSETS
 from pipelines.inventory.checks import INVENTORY_CHECKS
 from pipelines.inventory.genealogy import fct_genealogy_edges
+from pipelines.inventory.reconciliation import reconciliation_differences
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
 from pipelines.resources import LakeResource, LandingResource
 
-ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, *INVENTORY_ASSETS, fct_genealogy_edges]
+ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, *INVENTORY_ASSETS, fct_genealogy_edges,
+              reconciliation_differences]
 ALL_CHECKS = [*MASTER_DATA_CHECKS, *INVENTORY_CHECKS]
 
 materialize_everything = dg.define_asset_job(

@@ -21,8 +21,8 @@ TRANSFORMATION, ADJUSTMENT = "V-LOT-TRANSFORMATION", "V-INVENTORY-ADJUSTMENT"
 VIRTUAL_LOCATIONS = (SUPPLIER, CUSTOMER, CONSUMPTION, OUTPUT, TRANSFORMATION, ADJUSTMENT, "V-SCRAP")
 
 MOVEMENT_COLUMNS = ["movement_id", "occurred_at", "material_id", "lot_id", "from_location_id", "to_location_id",
-                    "quantity", "movement_type", "source_system", "source_event_id", "reported_material_code",
-                    "reported_quantity", "reported_unit"]
+                    "quantity", "movement_type", "source_system", "source_event_id", "work_order_id",
+                    "reported_material_code", "reported_quantity", "reported_unit"]
 Frame = nw.LazyFrame[Any]
 
 
@@ -81,7 +81,7 @@ def wms_movements(wms: Frame, code_map: Frame, locations: Frame, factors: Frame)
         nw.col("lot_code").alias("lot_id"), source.alias("from_location_id"), target.alias("to_location_id"),
         quantity.alias("quantity"),
         nw.when(is_count).then(nw.lit("count_adjustment")).otherwise(kind.str.to_lowercase()).alias("movement_type"),
-        nw.lit("WMS").alias("source_system"), nw.col("transaction_id").alias("source_event_id"),
+        nw.lit("WMS").alias("source_system"), nw.col("transaction_id").alias("source_event_id"), "work_order_id",
         nw.col("material_code").alias("reported_material_code"),
         nw.when(is_count).then(nw.col("counted_quantity") - nw.col("system_quantity"))
         .otherwise(nw.col("quantity")).alias("reported_quantity"),
@@ -124,7 +124,7 @@ def _mes_movement(frame: Frame, movement_id: nw.Expr, lot: str, source: nw.Expr,
         movement_id.alias("movement_id"), "occurred_at", "material_id", nw.col(lot).alias("lot_id"),
         source.alias("from_location_id"), target.alias("to_location_id"),
         (nw.col("quantity") * nw.col("factor_to_base")).alias("quantity"), movement_type.alias("movement_type"),
-        nw.lit("MES").alias("source_system"), nw.col("event_id").alias("source_event_id"),
+        nw.lit("MES").alias("source_system"), nw.col("event_id").alias("source_event_id"), "work_order_id",
         nw.col("material_code").alias("reported_material_code"), nw.col("quantity").alias("reported_quantity"),
         nw.col("unit").alias("reported_unit"))
 

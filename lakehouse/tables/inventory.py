@@ -15,7 +15,7 @@ TABLES = [
         pa.field("from_location_id", _s, nullable=False), pa.field("to_location_id", _s, nullable=False),
         pa.field("quantity", _f, nullable=False), pa.field("movement_type", _s, nullable=False),
         pa.field("source_system", _s, nullable=False), pa.field("source_event_id", _s, nullable=False),
-        ("reported_material_code", _s), ("reported_quantity", _f), ("reported_unit", _s)]),
+        ("work_order_id", _s), ("reported_material_code", _s), ("reported_quantity", _f), ("reported_unit", _s)]),
         "One physical movement of a lot between two locations in canonical codes and the material's base unit, "
         "from a WMS transaction or an MES event (virtual locations stand for suppliers, production, customers, "
         "lot transformations and inventory adjustments).", ("movement_id",), partition_by=("event_date",)),
@@ -41,4 +41,11 @@ TABLES = [
         pa.field("is_negative", pa.bool_(), nullable=False), pa.field("last_movement_at", _utc, nullable=False)]),
         "Stock per material/lot/real location now (derived from the ledger, never maintained); negative "
         "balances are flagged, not clipped.", ("material_id", "lot_id", "location_id")),
+    TableSpec("reconciliation_differences", "gold", pa.schema([
+        pa.field("difference_id", _s, nullable=False), ("work_order_id", _s),
+        pa.field("material_id", _s, nullable=False), ("lot_id", _s),
+        pa.field("difference_type", _s, nullable=False), ("standard_quantity", _f), ("issued_quantity", _f),
+        ("consumed_quantity", _f), ("difference_quantity", _f), ("occurred_at", _utc), ("event_date", pa.date32())]),
+        "MES consumption vs WMS issues to the line vs BOM standard, per work order, material and lot, with "
+        "a named difference type (see transforms/reconciliation.py).", ("difference_id",)),
 ]

@@ -29,6 +29,7 @@ def movements() -> pa.Table:
         "from_location_id": ["V-SUPPLIER", "DOCK", "BIN", "BIN"], "to_location_id": ["DOCK", "BIN", "LINE", "LINE"],
         "quantity": [10.0, 10.0, 4.0, 9.0], "movement_type": ["receipt", "putaway", "issue", "issue"],
         "source_system": ["WMS"] * 4, "source_event_id": ["t1", "t2", "t3", "t4"],
+        "work_order_id": [None, None, "WO-1", "WO-1"],
         "reported_material_code": ["ALU"] * 4, "reported_quantity": [10.0, 10.0, 4.0, 9.0],
         "reported_unit": ["KG"] * 4})
 
@@ -36,7 +37,7 @@ def movements() -> pa.Table:
 def build(tmp_path: Path) -> tuple[DeltaLake, LakeResource]:
     lake = DeltaLake(tmp_path / "lake")
     lake.overwrite("fct_inventory_movements", movements())
-    entries = ledger(lazy_frame(movements().drop(["event_date", "source_system", "source_event_id",
+    entries = ledger(lazy_frame(movements().drop(["event_date", "source_system", "source_event_id", "work_order_id",
                                                   "reported_material_code", "reported_quantity", "reported_unit"])),
                      virtual_locations=VIRTUAL_LOCATIONS)
     lake.overwrite("fct_inventory_ledger", collect_arrow(entries))

@@ -30,7 +30,8 @@ BRONZE_KEYS = sorted([
     "bronze/machine_signals", "quarantine/quarantine_machine_signals",
 ])
 INVENTORY_KEYS = sorted(["silver/fct_inventory_movements", "quarantine/quarantine_inventory_movements",
-                         "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges"])
+                         "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges",
+                         "gold/reconciliation_differences"])
 EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS)
 
 

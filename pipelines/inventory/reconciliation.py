@@ -1,0 +1,59 @@
+"""MES <-> WMS reconciliation (gold): named differences per work order, material and lot."""
+
+import dagster as dg
+import polars as pl
+
+from lakehouse.catalog import CATALOG
+from lakehouse.delta_io import DeltaLake
+from lakehouse.engines import collect_arrow, lazy_frame
+from pipelines.inventory.assets import _key
+from pipelines.resources import LakeResource
+from transforms.reconciliation import reconciliation
+from transforms.units import unit_factors_to_base
+
+QUARANTINES = ("quarantine_mes_events", "quarantine_wms_transactions")
+
+
+def quarantined_payloads(lake: DeltaLake) -> pl.Series:
+    frames = [lake.scan(t).select("raw_payload").collect() for t in QUARANTINES if lake.exists(t)]
+    return pl.concat(frames)["raw_payload"] if frames else pl.Series("raw_payload", [], pl.String)
+
+
+def quarantined_references(lake: DeltaLake, lots: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Work orders and lots named in quarantined records (their reports exist but were rejected)."""
+    payloads = quarantined_payloads(lake)
+    orders = (payloads.str.extract(r'"work_order_id":\s*"([^"]+)"').drop_nulls().unique()
+              .alias("work_order_id").to_frame())
+    named = [lot for lot in lots if payloads.str.contains(lot, literal=True).any()]
+    return orders, pl.DataFrame({"lot_id": named}, schema={"lot_id": pl.String})
+
+
+@dg.asset(key=_key("reconciliation_differences"), group_name="inventory",
+          deps=[_key("fct_inventory_ledger"), _key("mes_work_order_events"), _key("dim_bom")],
+          description=CATALOG["reconciliation_differences"].description, kinds={"delta", "polars", "spark"},
+          owners=["team:plant-data"])
+def reconciliation_differences(lake: LakeResource) -> dg.MaterializeResult:
+    delta = lake.lake()
+    orders = delta.scan("mes_work_order_events")
+    releases = orders.filter(pl.col("event_type") == "work_order_released").select(
+        "work_order_id", "material_code", "planned_quantity", "unit", "occurred_at").collect()
+    started = orders.filter(pl.col("event_type") == "work_order_started").select("work_order_id").collect()
+    ledger_lots = delta.scan("fct_inventory_ledger").select(pl.col("lot_id").unique()).collect()["lot_id"].to_list()
+    quarantined_orders, quarantined_lots = quarantined_references(delta, ledger_lots)
+    f = lake.frames("fct_inventory_movements", "fct_inventory_ledger", "map_material_code", "dim_bom")
+    engine, spark = lake.settings().engine, getattr(next(iter(f.values())).to_native(), "sparkSession", None)
+    local = {name: lazy_frame(frame.to_arrow(), engine, spark=spark) for name, frame in (
+        ("releases", releases), ("started", started), ("orders", quarantined_orders), ("lots", quarantined_lots))}
+    factors = lazy_frame(unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion")),
+                         engine, spark=spark)
+    differences = reconciliation(f["fct_inventory_movements"], f["fct_inventory_ledger"], local["releases"],
+                                 local["started"], local["orders"], local["lots"], f["map_material_code"], factors,
+                                 f["dim_bom"])
+    rows = pl.from_arrow(collect_arrow(differences)).with_columns(
+        pl.concat_str([pl.col("difference_type"), pl.col("work_order_id").fill_null("-"), pl.col("material_id"),
+                       pl.col("lot_id").fill_null("-"), pl.col("occurred_at").cast(pl.String).fill_null("-")],
+                      separator=":").alias("difference_id"),
+        pl.col("occurred_at").dt.date().alias("event_date"))
+    result = delta.overwrite("reconciliation_differences", rows)
+    by_type = dict(rows.group_by("difference_type").len().iter_rows())
+    return dg.MaterializeResult(metadata={**result.as_metadata(), "differences_by_type": dg.MetadataValue.json(by_type)})
