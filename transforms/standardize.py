@@ -77,7 +77,7 @@ def wms_movements(wms: Frame, code_map: Frame, locations: Frame, factors: Frame)
               .when(is_count).then(nw.lit(ADJUSTMENT))
               .otherwise(nw.col("to_location_id")))
     return (mapped.filter(~is_count | (count_delta != 0)).select(
-        (nw.lit("WMS:") + nw.col("transaction_id")).alias("movement_id"), "occurred_at", "material_id",
+        nw.concat_str([nw.lit("WMS:"), nw.col("transaction_id")]).alias("movement_id"), "occurred_at", "material_id",
         nw.col("lot_code").alias("lot_id"), source.alias("from_location_id"), target.alias("to_location_id"),
         quantity.alias("quantity"),
         nw.when(is_count).then(nw.lit("count_adjustment")).otherwise(kind.str.to_lowercase()).alias("movement_type"),
@@ -139,16 +139,16 @@ def mes_movements(consumption: Frame, lot_events: Frame, code_map: Frame, locati
     lots = _mes_mapped(lot_events, code_map, locations, machines, factors).filter(_mes_problem().is_null())
     produced = lots.filter(nw.col("event_type") == "lot_produced")
     relations = lots.filter(nw.col("event_type") != "lot_produced")
-    relation_id = nw.lit("MES:") + nw.col("event_id") + nw.lit(":") + nw.col("line_seq").cast(nw.String)
-    kind = nw.col("event_type").str.replace("lot_", "")
+    relation_id = nw.concat_str([nw.lit("MES:"), nw.col("event_id"), nw.lit(":"), nw.col("line_seq").cast(nw.String)])
+    kind = nw.when(nw.col("event_type") == "lot_split").then(nw.lit("split")).otherwise(nw.lit("merged"))
     return nw.concat([
-        _mes_movement(used, nw.lit("MES:") + nw.col("event_id"), "lot_code", nw.col("location_id"),
+        _mes_movement(used, nw.concat_str([nw.lit("MES:"), nw.col("event_id")]), "lot_code", nw.col("location_id"),
                       nw.lit(CONSUMPTION), nw.lit("consumption")),
-        _mes_movement(produced, nw.lit("MES:") + nw.col("event_id"), "lot_code", nw.lit(OUTPUT),
+        _mes_movement(produced, nw.concat_str([nw.lit("MES:"), nw.col("event_id")]), "lot_code", nw.lit(OUTPUT),
                       nw.col("location_id"), nw.lit("production")),
-        _mes_movement(relations, relation_id + nw.lit(":out"), "source_lot_code", nw.col("location_id"),
+        _mes_movement(relations, nw.concat_str([relation_id, nw.lit(":out")]), "source_lot_code", nw.col("location_id"),
                       nw.lit(TRANSFORMATION), kind),
-        _mes_movement(relations, relation_id + nw.lit(":in"), "lot_code", nw.lit(TRANSFORMATION),
+        _mes_movement(relations, nw.concat_str([relation_id, nw.lit(":in")]), "lot_code", nw.lit(TRANSFORMATION),
                       nw.col("location_id"), kind),
     ], how="vertical")
 
