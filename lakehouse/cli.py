@@ -74,6 +74,9 @@ def demo(settings: Settings, source_dir: Path, days: int, lines: int, machines_p
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
     _print_ingest_audit(settings.lake_root, source_dir)
+    from pipelines.demo_report import inventory_report
+
+    click.echo("\n" + inventory_report(settings.lake_root))
     if live_seconds > 0:
         from pipelines.live_signals import collect_live_signals
 

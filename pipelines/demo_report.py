@@ -1,0 +1,46 @@
+"""What `plantlake demo` prints about the inventory: stock, reconciliation and one trace each way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from lakehouse.delta_io import DeltaLake
+
+
+def inventory_report(lake_root: Path) -> str:
+    from transforms.genealogy.persistence import lake_index
+    from transforms.genealogy.trace import recall, trace
+
+    lake = DeltaLake(lake_root)
+    stock = lake.scan("stock_on_hand").collect()
+    by_material = (stock.group_by("material_id").agg(pl.col("quantity").sum(), pl.len().alias("balances"))
+                   .sort("material_id"))
+    lines = ["== stock on hand (from the double-entry ledger; base units)",
+             f"{stock.height} material/lot/location balances, {int(stock['is_negative'].sum())} negative"]
+    lines += [f"  {r['material_id']:<10} {r['quantity']:>14,.0f} in {r['balances']} balances"
+              for r in by_material.iter_rows(named=True)]
+    differences = lake.scan("reconciliation_differences").collect()
+    lines += ["", "== MES <-> WMS reconciliation: differences by type"]
+    counts = differences.group_by("difference_type").len().sort("difference_type")
+    lines += [f"  {r['difference_type']:<24} {r['len']:>4}" for r in counts.iter_rows(named=True)] or ["  none"]
+
+    edges = lake.scan("fct_genealogy_edges").collect()
+    index = lake_index(lake)
+    shipped = edges.filter(pl.col("edge_type") == "shipment").sort("occurred_at")
+    if shipped.height:
+        lot = shipped["parent_node_id"][-1]
+        backward = trace(index, lot, "backward", max_depth=3)
+        lines += ["", f"== backward trace of shipped lot {lot} (3 levels of {backward.nodes.height - 1} ancestors shown)",
+                  backward.to_tree()]
+    received = edges.filter(pl.col("edge_type") == "receipt").sort("occurred_at")
+    if received.height:
+        supplier_lot = received["parent_node_id"][0]
+        result = recall(index, supplier_lot)
+        lines += ["", f"== forward trace (recall) of supplier lot {supplier_lot}",
+                  f"{len(result.affected_lots)} affected lots, {result.shipments.height} shipped lots, "
+                  f"customers: {', '.join(result.customers) or 'none yet'}"]
+        with pl.Config(tbl_rows=10, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
+            lines.append(str(result.shipments.head(10)))
+    return "\n".join(lines)
