@@ -11,12 +11,12 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import bench_delta_write, bench_ingest, bench_opcua, bench_simulator
+from benchmarks import bench_delta_write, bench_genealogy, bench_ingest, bench_ledger, bench_opcua, bench_simulator
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua"]
+BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "genealogy"]
 
 
 def main() -> None:
@@ -46,6 +46,10 @@ def main() -> None:
             singles.append(big)
     if pairs:
         report += [ratio_table(pairs), ""]
+    if "ledger" in chosen:
+        report += [bench_ledger.format_table(bench_ledger.run(200_000 if args.quick else 10_000_000)), ""]
+    if "genealogy" in chosen:
+        report += [bench_genealogy.report(bench_genealogy.run(edges=200_000 if args.quick else 4_000_000)), ""]
     if "opcua" in chosen:
         quick = dict(rate_per_s=500, servers=1, duration_s=4.0) if args.quick else {}
         report += [bench_opcua.format_table(bench_opcua.run(**quick)), ""]
