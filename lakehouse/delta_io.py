@@ -101,17 +101,25 @@ class DeltaLake:
         write_deltalake(self.uri(name), batch, mode="overwrite", schema_mode="overwrite")
         return WriteResult(spec.name, "overwrite", batch.num_rows, batch.num_rows, self.version(name))
 
-    def overwrite_partitions(self, name: str, data: Any) -> WriteResult:
-        """Replace exactly the partitions present in `data`; other partitions are untouched."""
+    def overwrite_partitions(self, name: str, data: Any, *, partitions: dict[str, list[Any]] | None = None
+                             ) -> WriteResult:
+        """Replace exactly the partitions present in `data` (or, when given, the listed `partitions`, which
+        may end up empty); other partitions are untouched."""
         spec = self.spec(name)
         if not spec.partition_by:
             raise ValueError(f"{spec.qualified_name} is not partitioned; use overwrite()")
         batch = conform(spec, data)
         self.create(name)
-        if batch.num_rows == 0:
+        if partitions is not None:
+            if not any(partitions.values()):
+                return WriteResult(spec.name, "overwrite_partitions", batch.num_rows, 0, self.version(name))
+            predicate = " AND ".join(f"{col} IN ({', '.join(_sql_literal(v) for v in values)})"
+                                     for col, values in partitions.items())
+        elif batch.num_rows == 0:
             return WriteResult(spec.name, "overwrite_partitions", 0, 0, self.version(name))
-        write_deltalake(self.uri(name), batch, mode="overwrite",
-                        predicate=_partition_predicate(batch, spec.partition_by))
+        else:
+            predicate = _partition_predicate(batch, spec.partition_by)
+        write_deltalake(self.uri(name), batch, mode="overwrite", predicate=predicate)
         return WriteResult(spec.name, "overwrite_partitions", batch.num_rows, batch.num_rows, self.version(name))
 
     def insert_new(self, name: str, data: Any) -> WriteResult:

@@ -34,7 +34,7 @@ TABLES = [
         pa.field("movement_type", _s, nullable=False)]),
         "Double-entry inventory ledger: two lines per movement (-quantity leaving, +quantity arriving) with the "
         "running balance per material/lot/location in event-time order (ties: movement id, then leaving first).",
-        ("movement_id", "entry_side")),
+        ("movement_id", "entry_side"), partition_by=("material_id",)),
     TableSpec("stock_on_hand", "gold", pa.schema([
         pa.field("material_id", _s, nullable=False), pa.field("lot_id", _s, nullable=False),
         pa.field("location_id", _s, nullable=False), pa.field("quantity", _f, nullable=False),
@@ -48,4 +48,11 @@ TABLES = [
         ("consumed_quantity", _f), ("difference_quantity", _f), ("occurred_at", _utc), ("event_date", pa.date32())]),
         "MES consumption vs WMS issues to the line vs BOM standard, per work order, material and lot, with "
         "a named difference type (see transforms/reconciliation.py).", ("difference_id",)),
+    TableSpec("refresh_log", "silver", pa.schema([
+        pa.field("table_name", _s, nullable=False), pa.field("run_id", _s, nullable=False),
+        pa.field("refreshed_at", _utc, nullable=False), pa.field("is_full", pa.bool_(), nullable=False),
+        ("source_version", pa.int64()), ("touched_event_dates", pa.list_(pa.date32())),
+        ("touched_material_ids", pa.list_(_s)), pa.field("rows_written", pa.int64(), nullable=False)]),
+        "One row per refresh of an incremental inventory table: full or partial, the version of its source of "
+        "change marks it read up to (source_version), and which event dates and materials it recomputed.", ("table_name", "run_id")),
 ]

@@ -1,4 +1,7 @@
-"""The unified inventory: canonical movements (silver), the double-entry ledger and stock on hand (gold)."""
+"""The unified inventory: canonical movements (silver), the double-entry ledger and stock on hand (gold).
+
+Movements and ledger refresh incrementally (see `pipelines/inventory/refresh.py`); run config
+`{"full_refresh": true}` recomputes everything, and the result is the same either way (tested)."""
 
 import dagster as dg
 import narwhals as nw
@@ -6,14 +9,20 @@ import polars as pl
 
 from lakehouse.catalog import CATALOG
 from lakehouse.engines import collect_arrow, lazy_frame
+from pipelines.inventory.refresh import MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope
 from pipelines.resources import LakeResource
 from transforms.standardize import (VIRTUAL_LOCATIONS, mes_movements, unmapped_mes, unmapped_wms,
                                     wms_movements)
 from transforms.stock import ledger, stock_on_hand
 from transforms.units import unit_factors_to_base
 
-BRONZE = ["wms_transactions", "mes_material_consumption", "mes_lot_events"]
 MASTER = ["map_material_code", "dim_location", "dim_machine", "dim_material", "dim_unit_conversion"]
+MOVEMENT_COLUMNS = ["movement_id", "occurred_at", "material_id", "lot_id", "from_location_id", "to_location_id",
+                    "quantity", "movement_type"]
+
+
+class RefreshConfig(dg.Config):
+    full_refresh: bool = False
 
 
 def _key(table: str) -> dg.AssetKey:
@@ -26,39 +35,79 @@ def _spec(table: str, deps: list[str]) -> dg.AssetSpec:
                         deps=[_key(d) for d in deps])
 
 
-@dg.multi_asset(specs=[_spec("fct_inventory_movements", BRONZE + MASTER),
-                       _spec("quarantine_inventory_movements", BRONZE + MASTER)], name="standardize_movements")
-def standardize_movements(lake: LakeResource):
+def _bronze(lake: LakeResource, scope: Scope) -> dict[str, nw.LazyFrame]:
+    """The bronze inputs of the movements, only the dirty event dates unless the refresh is full."""
+    delta, settings = lake.lake(), lake.settings()
+    frames = lake.frames("map_material_code", "dim_location", "dim_machine")
+    spark = getattr(nw.to_native(frames["dim_location"]), "sparkSession", None)
+    for table in MOVEMENT_SOURCES:
+        scan = delta.scan(table)
+        if not scope.is_full:
+            scan = scan.filter(pl.col("event_date").is_in(scope.event_dates))
+        frames[table] = lazy_frame(scan.collect().to_arrow(), settings.engine, spark=spark)
+    factors = unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion"))
+    frames["factors"] = lazy_frame(factors, settings.engine, spark=spark)
+    return frames
+
+
+@dg.multi_asset(specs=[_spec("fct_inventory_movements", [*MOVEMENT_SOURCES, *MASTER]),
+                       _spec("quarantine_inventory_movements", [*MOVEMENT_SOURCES, *MASTER])],
+                name="standardize_movements")
+def standardize_movements(config: RefreshConfig, lake: LakeResource):
     """WMS transactions and MES consumption/lot events as canonical movements in base units; records whose
     codes or units do not map go to quarantine with the reason."""
-    f = lake.frames(*BRONZE, "map_material_code", "dim_location", "dim_machine")
     delta = lake.lake()
-    engine = lake.settings().engine
-    factors = lazy_frame(unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion")),
-                         engine, spark=_spark(f))
-    wms_args = (f["wms_transactions"], f["map_material_code"], f["dim_location"], factors)
+    scope = movements_scope(delta, full=config.full_refresh)
+    f = _bronze(lake, scope)
+    wms_args = (f["wms_transactions"], f["map_material_code"], f["dim_location"], f["factors"])
     mes_args = (f["mes_material_consumption"], f["mes_lot_events"], f["map_material_code"], f["dim_location"],
-                f["dim_machine"], factors)
-    movements = nw.concat([wms_movements(*wms_args), mes_movements(*mes_args)], how="vertical")
-    moved = delta.overwrite("fct_inventory_movements", pl.from_arrow(collect_arrow(movements)).with_columns(
-        pl.col("occurred_at").dt.date().alias("event_date")))
-    unmapped = nw.concat([unmapped_wms(*wms_args), unmapped_mes(*mes_args)], how="vertical")
-    rejected = delta.overwrite("quarantine_inventory_movements", collect_arrow(unmapped))
-    yield dg.MaterializeResult(asset_key=_key("fct_inventory_movements"), metadata=moved.as_metadata())
+                f["dim_machine"], f["factors"])
+    rows = pl.from_arrow(collect_arrow(nw.concat([wms_movements(*wms_args), mes_movements(*mes_args)],
+                                                 how="vertical"))).with_columns(
+        pl.col("occurred_at").dt.date().alias("event_date"))
+    unmapped = pl.from_arrow(collect_arrow(nw.concat([unmapped_wms(*wms_args), unmapped_mes(*mes_args)],
+                                                     how="vertical")))
+    if scope.is_full:
+        touched = sorted(rows["material_id"].unique().to_list())
+        moved = delta.overwrite("fct_inventory_movements", rows)
+        rejected = delta.overwrite("quarantine_inventory_movements", unmapped)
+    else:
+        previous = (delta.scan("fct_inventory_movements").filter(pl.col("event_date").is_in(scope.event_dates))
+                    .select("material_id").unique().collect()["material_id"].to_list())
+        touched = sorted(set(previous) | set(rows["material_id"].unique().to_list()))
+        moved = delta.overwrite_partitions("fct_inventory_movements", rows,
+                                           partitions={"event_date": scope.event_dates})
+        rejected = delta.upsert("quarantine_inventory_movements", unmapped)
+    log_refresh(delta, "fct_inventory_movements", scope, moved.rows_written, touched_material_ids=touched)
+    meta = {"full_refresh": scope.is_full, "event_dates_refreshed": len(scope.event_dates),
+            "materials_touched": len(touched)}
+    yield dg.MaterializeResult(asset_key=_key("fct_inventory_movements"), metadata={**moved.as_metadata(), **meta})
     yield dg.MaterializeResult(asset_key=_key("quarantine_inventory_movements"), metadata=rejected.as_metadata())
 
 
 @dg.asset(key=_key("fct_inventory_ledger"), deps=[_key("fct_inventory_movements")], group_name="inventory",
           description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
-def fct_inventory_ledger(lake: LakeResource) -> dg.MaterializeResult:
-    movements = lake.frames("fct_inventory_movements")["fct_inventory_movements"]
-    entries = ledger(movements.select("movement_id", "occurred_at", "material_id", "lot_id", "from_location_id",
-                                      "to_location_id", "quantity", "movement_type"),
-                     virtual_locations=VIRTUAL_LOCATIONS)
-    result = lake.lake().overwrite("fct_inventory_ledger", collect_arrow(entries))
-    negative = lake.lake().scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
-    return dg.MaterializeResult(metadata={**result.as_metadata(), "negative_balance_lines": negative.collect().item()})
+def fct_inventory_ledger(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
+    """Running balances recomputed for the materials whose movements changed (all, on a full refresh)."""
+    delta, settings = lake.lake(), lake.settings()
+    scope = ledger_scope(delta, full=config.full_refresh)
+    scan = delta.scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
+    if not scope.is_full:
+        scan = scan.filter(pl.col("material_id").is_in(scope.material_ids))
+    spark = getattr(nw.to_native(lake.frames("dim_location")["dim_location"]), "sparkSession", None)
+    entries = collect_arrow(ledger(lazy_frame(scan.collect().to_arrow(), settings.engine, spark=spark),
+                                   virtual_locations=VIRTUAL_LOCATIONS))
+    if scope.is_full:
+        result = delta.overwrite("fct_inventory_ledger", entries)
+    else:
+        result = delta.overwrite_partitions("fct_inventory_ledger", entries,
+                                            partitions={"material_id": scope.material_ids})
+    log_refresh(delta, "fct_inventory_ledger", scope, result.rows_written)
+    negative = delta.scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
+    return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full,
+                                          "materials_recomputed": len(scope.material_ids),
+                                          "negative_balance_lines": negative.collect().item()})
 
 
 @dg.asset(key=_key("stock_on_hand"), deps=[_key("fct_inventory_ledger")], group_name="inventory",
@@ -73,11 +122,6 @@ def stock_on_hand_asset(lake: LakeResource) -> dg.MaterializeResult:
         (nw.col("quantity") < 0).alias("is_negative"))
     result = lake.lake().overwrite("stock_on_hand", collect_arrow(rows))
     return dg.MaterializeResult(metadata=result.as_metadata())
-
-
-def _spark(frames: dict) -> object:
-    native = nw.to_native(next(iter(frames.values())))
-    return getattr(native, "sparkSession", None)
 
 
 INVENTORY_ASSETS = [standardize_movements, fct_inventory_ledger, stock_on_hand_asset]

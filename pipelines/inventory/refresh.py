@@ -1,0 +1,75 @@
+"""Incremental refresh of the inventory tables: what changed since the last refresh, and the log of refreshes.
+
+The movements table recomputes only the event dates that ingestion marked dirty since its last refresh (new
+rows of `bronze.dirty_partitions`, found by comparing that table's versions, so a slow ingest run is never
+missed); the ledger recomputes only the materials whose movements changed. `refresh_log` records each refresh,
+so the next one knows where to start. A full refresh (first run, or asked for) recomputes everything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import polars as pl
+import pyarrow as pa
+
+from lakehouse.delta_io import DeltaLake
+
+MOVEMENT_SOURCES = ("wms_transactions", "mes_material_consumption", "mes_lot_events")
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_full: bool
+    event_dates: list[date] = field(default_factory=list)
+    material_ids: list[str] = field(default_factory=list)
+    source_version: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.is_full and not self.event_dates and not self.material_ids
+
+
+def _last_refresh(lake: DeltaLake, table: str) -> dict | None:
+    if not lake.exists("refresh_log"):
+        return None
+    rows = lake.scan("refresh_log").filter(pl.col("table_name") == table).sort("refreshed_at").collect()
+    return rows.row(-1, named=True) if rows.height else None
+
+
+def movements_scope(lake: DeltaLake, *, full: bool) -> Scope:
+    version = lake.version("dirty_partitions") if lake.exists("dirty_partitions") else None
+    last = _last_refresh(lake, "fct_inventory_movements")
+    if full or last is None or last["source_version"] is None or version is None \
+            or not lake.exists("fct_inventory_movements"):
+        return Scope(True, source_version=version)
+    keys = ["table_name", "event_date", "ingest_run_id"]
+    current = lake.scan("dirty_partitions").filter(pl.col("table_name").is_in(MOVEMENT_SOURCES)).select(keys)
+    before = pl.scan_delta(lake.uri("dirty_partitions"), version=last["source_version"]).select(keys)
+    dates = current.join(before, on=keys, how="anti").select("event_date").unique().collect()["event_date"]
+    return Scope(False, event_dates=sorted(dates.to_list()), source_version=version)
+
+
+def ledger_scope(lake: DeltaLake, *, full: bool) -> Scope:
+    last = _last_refresh(lake, "fct_inventory_ledger")
+    if full or last is None or not lake.exists("fct_inventory_ledger"):
+        return Scope(True)
+    newer = (lake.scan("refresh_log").filter((pl.col("table_name") == "fct_inventory_movements")
+                                             & (pl.col("refreshed_at") > last["refreshed_at"])).collect())
+    if newer["is_full"].any():
+        return Scope(True)
+    materials = sorted({m for ms in newer["touched_material_ids"].to_list() for m in (ms or [])})
+    return Scope(False, material_ids=materials)
+
+
+def log_refresh(lake: DeltaLake, table: str, scope: Scope, rows_written: int, *,
+                touched_material_ids: list[str] | None = None) -> None:
+    lake.append("refresh_log", pa.table({
+        "table_name": [table], "run_id": [uuid.uuid4().hex[:12]],
+        "refreshed_at": pa.array([datetime.now(timezone.utc)], pa.timestamp("us", "UTC")),
+        "is_full": [scope.is_full], "source_version": pa.array([scope.source_version], pa.int64()),
+        "touched_event_dates": pa.array([scope.event_dates], pa.list_(pa.date32())),
+        "touched_material_ids": pa.array([touched_material_ids or scope.material_ids], pa.list_(pa.string())),
+        "rows_written": [rows_written]}))
