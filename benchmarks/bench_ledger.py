@@ -4,6 +4,7 @@ Polars, the same transform on PySpark local[2], and hand-written DuckDB window S
 from __future__ import annotations
 
 import argparse
+import os
 import gc
 import resource
 import time
@@ -19,13 +20,13 @@ from transforms.stock import ledger, stock_on_hand
 
 VIRTUAL = ("V-SUPPLIER", "V-CUSTOMER")
 DUCKDB_SQL = """
-WITH entries AS (
+WITH entries AS MATERIALIZED (
     SELECT movement_id, occurred_at, material_id, lot_id, from_location_id AS location_id,
            -quantity AS quantity_delta, 0 AS entry_side FROM movements
     UNION ALL
     SELECT movement_id, occurred_at, material_id, lot_id, to_location_id AS location_id,
            quantity AS quantity_delta, 1 AS entry_side FROM movements
-), balances AS (
+), balances AS MATERIALIZED (
     SELECT *, SUM(quantity_delta) OVER (PARTITION BY material_id, lot_id, location_id
                                         ORDER BY occurred_at, movement_id, entry_side
                                         ROWS UNBOUNDED PRECEDING) AS balance_after
@@ -55,7 +56,10 @@ def movements(n: int, seed: int = 0) -> pa.Table:
 
 
 def _project(data: pa.Table, engine: str, spark: object | None) -> tuple[int, int]:
+    """The ledger computed once (as the asset stores it), then its negative lines and the stock snapshot."""
     entries = ledger(lazy_frame(data, engine, spark=spark), virtual_locations=VIRTUAL)
+    if engine == "polars":
+        entries = lazy_frame(collect_arrow(entries), engine)
     negative = collect_arrow(entries.filter(nw.col("balance_after") < 0).select(nw.len().alias("lines")))
     stock = collect_arrow(stock_on_hand(entries, virtual_locations=VIRTUAL).select(nw.len().alias("balances")))
     return int(negative.column(0)[0].as_py()), int(stock.column(0)[0].as_py())
@@ -83,6 +87,7 @@ def run(n: int = 10_000_000, with_spark: bool = True) -> dict[str, object]:
         from lakehouse.spark import spark_session
         from pathlib import Path
 
+        os.environ.setdefault("PLANTLAKE_SPARK_DRIVER_MEMORY", "8g")  # 20M ledger lines in one local JVM
         spark = spark_session(Settings(lake_root=Path("unused")))
         spark.sparkContext.setLogLevel("ERROR")
         results["pyspark_s"], spark_counts = timed(lambda: _project(data, "spark", spark))
@@ -100,7 +105,8 @@ def format_table(r: dict[str, object]) -> str:
              f"| hand-written DuckDB window SQL | {r['duckdb_s']:.1f} | 1.00x | |"]
     if "pyspark_s" in r:
         lines.append(f"| plantlake transform on PySpark local[2] | {r['pyspark_s']:.1f} | "
-                     f"{r['pyspark_s'] / r['duckdb_s']:.2f}x | Polars is {r['pyspark_s'] / r['polars_s']:.1f}x faster |")
+                     f"{r['pyspark_s'] / r['duckdb_s']:.2f}x | Polars is {r['pyspark_s'] / r['polars_s']:.1f}x faster (Spark "
+                     f"computes the ledger once per output) |")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@
 | PLANTLAKE_OPCUA_ENDPOINT  | OPC UA server the collector reads                  | opc.tcp://127.0.0.1:4840 |
 | PLANTLAKE_SPARK_MASTER    | Spark master URL for the spark engine              | local[2]                 |
 | DELTA_SPARK_JARS          | comma-separated local delta-spark jar paths (offline clusters) | unset        |
+| PLANTLAKE_SPARK_DRIVER_MEMORY | driver memory of the local Spark session       | 2g                       |
 """
 
 from __future__ import annotations

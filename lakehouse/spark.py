@@ -27,7 +27,6 @@ LOCAL_DEFAULTS = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.driver.memory": "2g",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
@@ -44,6 +43,7 @@ def spark_session(settings: Settings | None = None, *, with_delta: bool = False,
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     for key, value in LOCAL_DEFAULTS.items():
         builder = builder.config(key, value)
+    builder = builder.config("spark.driver.memory", os.environ.get("PLANTLAKE_SPARK_DRIVER_MEMORY", "2g"))
     if with_delta:
         for key, value in DELTA_EXTENSIONS.items():
             builder = builder.config(key, value)
