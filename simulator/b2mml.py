@@ -78,26 +78,29 @@ def production_schedule(namespace: str, work_order_id: str, published_at: str, m
     return b.serialize(root)
 
 
-def production_performance(namespace: str, work_order_id: str, published_at: str, start_at: str, end_at: str,
-                           segments: list[tuple[int, str, str, str]],
+def production_performance(namespace: str, work_order_id: str, published_at: str, start_at: str,
+                           end_at: str | None, segments: list[tuple[int, str, str, str | None]],
                            consumed: list[tuple[str, str, object, str]],
-                           produced: list[tuple[str, str, object, str]]) -> bytes:
-    """segments: (operation_seq, machine_id, start, end); consumed/produced: (code, lot, qty, unit)."""
+                           produced: list[tuple[str, str, object, str]], message_id: str | None = None) -> bytes:
+    """segments: (operation_seq, machine_id, start, end or None); consumed/produced: (code, lot, qty, unit).
+    A response without `end_at` reports a work order in progress."""
     b = _Builder(namespace)
     root = b.element(None, "ProductionPerformance")
-    b.element(root, "ID", f"PP-{work_order_id}")
+    b.element(root, "ID", message_id or f"PP-{work_order_id}")
     b.element(root, "PublishedDate", published_at)
     response = b.element(root, "ProductionResponse")
     b.element(response, "ID", work_order_id)
     b.element(response, "ProductionRequestID", work_order_id)
     b.element(response, "StartTime", start_at)
-    b.element(response, "EndTime", end_at)
+    if end_at is not None:
+        b.element(response, "EndTime", end_at)
     for index, (operation_seq, machine_id, started, ended) in enumerate(segments):
         segment = b.element(response, "SegmentResponse")
         b.element(segment, "ID", f"{work_order_id}-{operation_seq}")
         b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
         b.element(segment, "ActualStartTime", started)
-        b.element(segment, "ActualEndTime", ended)
+        if ended is not None:
+            b.element(segment, "ActualEndTime", ended)
         equipment = b.element(segment, "EquipmentActual")
         b.element(equipment, "EquipmentID", machine_id)
         actuals = []
@@ -117,26 +120,9 @@ def production_performance_start(namespace: str, work_order_id: str, published_a
                                  operation_seq: int, machine_id: str,
                                  consumed: list[tuple[str, str, object, str]]) -> bytes:
     """A work order's start: its first segment started and the lots it consumed (code, lot, qty, unit)."""
-    b = _Builder(namespace)
-    root = b.element(None, "ProductionPerformance")
-    b.element(root, "ID", f"PP-{work_order_id}-START")
-    b.element(root, "PublishedDate", published_at)
-    response = b.element(root, "ProductionResponse")
-    b.element(response, "ID", work_order_id)
-    b.element(response, "ProductionRequestID", work_order_id)
-    b.element(response, "StartTime", start_at)
-    segment = b.element(response, "SegmentResponse")
-    b.element(segment, "ID", f"{work_order_id}-{operation_seq}")
-    b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
-    b.element(segment, "ActualStartTime", start_at)
-    equipment = b.element(segment, "EquipmentActual")
-    b.element(equipment, "EquipmentID", machine_id)
-    for code, lot, quantity, unit in consumed:
-        actual = b.element(segment, "MaterialConsumedActual")
-        b.element(actual, "MaterialDefinitionID", code)
-        b.element(actual, "MaterialLotID", lot)
-        b.quantity(actual, quantity, unit)
-    return b.serialize(root)
+    return production_performance(namespace, work_order_id, published_at, start_at, None,
+                                  [(operation_seq, machine_id, start_at, None)], consumed, [],
+                                  message_id=f"PP-{work_order_id}-START")
 
 
 def material_information(namespace: str, message_id: str, published_at: str,
