@@ -40,13 +40,17 @@ def _last_refresh(lake: DeltaLake, table: str) -> dict | None:
 
 
 def movements_scope(lake: DeltaLake, *, full: bool) -> Scope:
+    return dirty_dates_scope(lake, "fct_inventory_movements", MOVEMENT_SOURCES, full=full)
+
+
+def dirty_dates_scope(lake: DeltaLake, table: str, sources: tuple[str, ...], *, full: bool) -> Scope:
+    """The event dates of `sources` that ingestion marked dirty since `table` was last refreshed."""
     version = lake.version("dirty_partitions") if lake.exists("dirty_partitions") else None
-    last = _last_refresh(lake, "fct_inventory_movements")
-    if full or last is None or last["source_version"] is None or version is None \
-            or not lake.exists("fct_inventory_movements"):
+    last = _last_refresh(lake, table)
+    if full or last is None or last["source_version"] is None or version is None or not lake.exists(table):
         return Scope(True, source_version=version)
     keys = ["table_name", "event_date", "ingest_run_id"]
-    current = lake.scan("dirty_partitions").filter(pl.col("table_name").is_in(MOVEMENT_SOURCES)).select(keys)
+    current = lake.scan("dirty_partitions").filter(pl.col("table_name").is_in(sources)).select(keys)
     before = pl.scan_delta(lake.uri("dirty_partitions"), version=last["source_version"]).select(keys)
     dates = current.join(before, on=keys, how="anti").select("event_date").unique().collect()["event_date"]
     return Scope(False, event_dates=sorted(dates.to_list()), source_version=version)

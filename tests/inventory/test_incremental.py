@@ -31,6 +31,7 @@ def snapshot(lake: DeltaLake) -> dict[str, pl.DataFrame]:
         "ledger": lake.scan("fct_inventory_ledger").sort("movement_id", "entry_side").collect(),
         "stock": lake.scan("stock_on_hand").drop("last_movement_at").sort("material_id", "lot_id", "location_id")
         .collect(),
+        "genealogy": lake.scan("fct_genealogy_edges").sort("edge_id").collect(),
     }
 
 
@@ -55,6 +56,8 @@ def test_incremental_refresh_with_late_events_equals_a_full_rebuild(tmp_path: Pa
     assert len(late_dates) < 8  # only the dirty days were recomputed
     ledger_runs = log.filter(pl.col("table_name") == "fct_inventory_ledger")
     assert ledger_runs["is_full"].to_list() == [True, False]
+    genealogy_runs = log.filter(pl.col("table_name") == "fct_genealogy_edges")
+    assert genealogy_runs["is_full"].to_list() == [True, False]
     recomputed = set(ledger_runs["touched_material_ids"][1].to_list())
     assert recomputed == set(movements_runs["touched_material_ids"][1].to_list())
 
