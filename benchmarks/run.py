@@ -11,12 +11,13 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import bench_delta_write, bench_genealogy, bench_ingest, bench_ledger, bench_opcua, bench_simulator
+from benchmarks import (bench_delta_write, bench_genealogy, bench_incremental, bench_ingest, bench_ledger, bench_opcua,
+                        bench_simulator)
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "genealogy"]
+BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy"]
 
 
 def main() -> None:
@@ -48,6 +49,8 @@ def main() -> None:
         report += [ratio_table(pairs), ""]
     if "ledger" in chosen:
         report += [bench_ledger.format_table(bench_ledger.run(200_000 if args.quick else 10_000_000)), ""]
+    if "incremental" in chosen:
+        report += [bench_incremental.format_table(bench_incremental.run(days=20 if args.quick else 100)), ""]
     if "genealogy" in chosen:
         report += [bench_genealogy.report(bench_genealogy.run(edges=200_000 if args.quick else 4_000_000)), ""]
     if "opcua" in chosen:
