@@ -28,12 +28,19 @@ class LakeResource(dg.ConfigurableResource):
     def lake(self) -> DeltaLake:
         return DeltaLake(self.settings().lake_root)
 
+    def spark(self) -> Any:
+        """The Spark session when the engine is spark, else None."""
+        settings = self.settings()
+        return spark_session(settings) if settings.engine == "spark" else None
+
+    def frame(self, data: pa.Table) -> Any:
+        """Arrow data as a Narwhals LazyFrame on the configured engine."""
+        return lazy_frame(data, self.settings().engine, spark=self.spark())
+
     def frames(self, *names: str) -> dict[str, Any]:
         """Lake tables as Narwhals LazyFrames on the configured engine (Polars, or PySpark via Arrow)."""
-        settings = self.settings()
-        spark = spark_session(settings) if settings.engine == "spark" else None
         lake = self.lake()
-        return {name: lazy_frame(lake.read_arrow(name), settings.engine, spark=spark) for name in names}
+        return {name: self.frame(lake.read_arrow(name)) for name in names}
 
 
 class LandingResource(dg.ConfigurableResource):

@@ -8,7 +8,7 @@ import narwhals as nw
 import polars as pl
 
 from lakehouse.catalog import CATALOG
-from lakehouse.engines import collect_arrow, lazy_frame
+from lakehouse.engines import collect_arrow
 from pipelines.inventory.refresh import MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope
 from pipelines.resources import LakeResource
 from transforms.standardize import (VIRTUAL_LOCATIONS, mes_movements, unmapped_mes, unmapped_wms,
@@ -37,16 +37,15 @@ def _spec(table: str, deps: list[str]) -> dg.AssetSpec:
 
 def _bronze(lake: LakeResource, scope: Scope) -> dict[str, nw.LazyFrame]:
     """The bronze inputs of the movements, only the dirty event dates unless the refresh is full."""
-    delta, settings = lake.lake(), lake.settings()
+    delta = lake.lake()
     frames = lake.frames("map_material_code", "dim_location", "dim_machine")
-    spark = getattr(nw.to_native(frames["dim_location"]), "sparkSession", None)
     for table in MOVEMENT_SOURCES:
         scan = delta.scan(table)
         if not scope.is_full:
             scan = scan.filter(pl.col("event_date").is_in(scope.event_dates))
-        frames[table] = lazy_frame(scan.collect().to_arrow(), settings.engine, spark=spark)
-    factors = unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion"))
-    frames["factors"] = lazy_frame(factors, settings.engine, spark=spark)
+        frames[table] = lake.frame(scan.collect().to_arrow())
+    frames["factors"] = lake.frame(unit_factors_to_base(delta.read_arrow("dim_material"),
+                                                        delta.read_arrow("dim_unit_conversion")))
     return frames
 
 
@@ -90,14 +89,12 @@ def standardize_movements(config: RefreshConfig, lake: LakeResource):
           owners=["team:plant-data"])
 def fct_inventory_ledger(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
     """Running balances recomputed for the materials whose movements changed (all, on a full refresh)."""
-    delta, settings = lake.lake(), lake.settings()
+    delta = lake.lake()
     scope = ledger_scope(delta, full=config.full_refresh)
     scan = delta.scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
     if not scope.is_full:
         scan = scan.filter(pl.col("material_id").is_in(scope.material_ids))
-    spark = getattr(nw.to_native(lake.frames("dim_location")["dim_location"]), "sparkSession", None)
-    entries = collect_arrow(ledger(lazy_frame(scan.collect().to_arrow(), settings.engine, spark=spark),
-                                   virtual_locations=VIRTUAL_LOCATIONS))
+    entries = collect_arrow(ledger(lake.frame(scan.collect().to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
     if scope.is_full:
         result = delta.overwrite("fct_inventory_ledger", entries)
     else:

@@ -10,7 +10,7 @@ import polars as pl
 
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
-from lakehouse.engines import collect_arrow, lazy_frame
+from lakehouse.engines import collect_arrow
 from pipelines.inventory.assets import RefreshConfig, _key
 from pipelines.inventory.refresh import Scope, dirty_dates_scope, log_refresh
 from pipelines.resources import LakeResource
@@ -35,11 +35,9 @@ def _inputs(delta: DeltaLake, scope: Scope) -> dict[str, pl.DataFrame]:
           description=CATALOG["fct_genealogy_edges"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def fct_genealogy_edges(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
-    delta, settings = lake.lake(), lake.settings()
+    delta = lake.lake()
     scope = dirty_dates_scope(delta, "fct_genealogy_edges", SOURCES, full=config.full_refresh)
-    spark = getattr(lake.frames("dim_location")["dim_location"].to_native(), "sparkSession", None)
-    f = {name: lazy_frame(frame.to_arrow(), settings.engine, spark=spark)
-         for name, frame in _inputs(delta, scope).items()}
+    f = {name: lake.frame(frame.to_arrow()) for name, frame in _inputs(delta, scope).items()}
     edges = collect_arrow(genealogy_edges(f["mes_material_consumption"], f["mes_lot_events"], f["wms_transactions"]))
     result = (delta.overwrite("fct_genealogy_edges", edges) if scope.is_full
               else delta.upsert("fct_genealogy_edges", edges))

@@ -5,7 +5,7 @@ import polars as pl
 
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
-from lakehouse.engines import collect_arrow, lazy_frame
+from lakehouse.engines import collect_arrow
 from pipelines.inventory.assets import _key
 from pipelines.resources import LakeResource
 from transforms.reconciliation import reconciliation
@@ -41,11 +41,9 @@ def reconciliation_differences(lake: LakeResource) -> dg.MaterializeResult:
     ledger_lots = delta.scan("fct_inventory_ledger").select(pl.col("lot_id").unique()).collect()["lot_id"].to_list()
     quarantined_orders, quarantined_lots = quarantined_references(delta, ledger_lots)
     f = lake.frames("fct_inventory_movements", "fct_inventory_ledger", "map_material_code", "dim_bom")
-    engine, spark = lake.settings().engine, getattr(next(iter(f.values())).to_native(), "sparkSession", None)
-    local = {name: lazy_frame(frame.to_arrow(), engine, spark=spark) for name, frame in (
+    local = {name: lake.frame(frame.to_arrow()) for name, frame in (
         ("releases", releases), ("started", started), ("orders", quarantined_orders), ("lots", quarantined_lots))}
-    factors = lazy_frame(unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion")),
-                         engine, spark=spark)
+    factors = lake.frame(unit_factors_to_base(delta.read_arrow("dim_material"), delta.read_arrow("dim_unit_conversion")))
     differences = reconciliation(f["fct_inventory_movements"], f["fct_inventory_ledger"], local["releases"],
                                  local["started"], local["orders"], local["lots"], f["map_material_code"], factors,
                                  f["dim_bom"])
