@@ -1,0 +1,52 @@
+"""OEE (ISO 22400) from times and counts — multiplied, never averaged; rolled up by summing, never averaging.
+
+Inputs per row (a machine and a period): planned_time_s (planned production time: calendar minus breaks and
+planned stops excluded from plan), run_time_s (planned time minus availability losses), ideal_time_s (ideal
+cycle time x total count, summed over products), total_count, good_count.
+
+    A   = run_time / planned_time
+    P   = ideal_time / run_time          (a P above 1 is flagged, never clipped)
+    Q   = good_count / total_count
+    OEE = A x P x Q = fully_productive_time / planned_time, with fully_productive_time = ideal_time x Q
+
+Every ratio keeps its numerator and denominator as columns, so any roll-up (machine -> line -> site,
+shift -> day -> week) sums the numerators and denominators first and divides last: a week computed directly
+equals the roll-up of its days, and two machines' combined OEE weighs each by its planned time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals as nw
+
+Frame = nw.LazyFrame[Any]
+ADDITIVE = ["planned_time_s", "run_time_s", "ideal_time_s", "total_count", "good_count"]
+
+
+def _safe_ratio(numerator: str, denominator: str) -> nw.Expr:
+    return (nw.when(nw.col(denominator) > 0).then(nw.col(numerator) / nw.col(denominator))
+            .otherwise(nw.lit(None, nw.Float64)))
+
+
+def oee_components(frame: Frame) -> Frame:
+    """A, P, Q and OEE with their time waterfall, from additive times and counts (no rounding anywhere)."""
+    quality = _safe_ratio("good_count", "total_count")
+    with_parts = frame.with_columns(
+        _safe_ratio("run_time_s", "planned_time_s").alias("availability"),
+        _safe_ratio("ideal_time_s", "run_time_s").alias("performance"),
+        quality.alias("quality"),
+        (nw.col("ideal_time_s") * quality).alias("fully_productive_time_s"))
+    return with_parts.with_columns(
+        _safe_ratio("fully_productive_time_s", "planned_time_s").alias("oee"),
+        (nw.col("performance") > 1).fill_null(False).alias("is_performance_above_one"),
+        (nw.col("planned_time_s") - nw.col("run_time_s")).alias("availability_loss_s"),
+        (nw.col("run_time_s") - nw.col("ideal_time_s")).alias("performance_loss_s"),
+        (nw.col("ideal_time_s") - nw.col("fully_productive_time_s")).alias("quality_loss_s"))
+
+
+def roll_up(frame: Frame, by: Sequence[str]) -> Frame:
+    """Sum the additive times and counts over `by`, then compute the ratios again."""
+    summed = frame.group_by(*by).agg(*(nw.col(c).sum() for c in ADDITIVE))
+    return oee_components(summed)
