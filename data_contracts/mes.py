@@ -5,7 +5,7 @@ from data_contracts.rules import Column, Contract
 MAX_QUANTITY = 10_000_000.0
 EVENT_TYPES = ("work_order_released", "work_order_started", "work_order_completed", "operation_started",
                "operation_completed", "material_consumed", "lot_produced", "lot_split", "lot_merged",
-               "quality_inspection", "equipment_state_changed", "material_lot_reported")
+               "quality_inspection", "equipment_state_changed", "material_lot_reported", "production_counted")
 UNITS = ("EA", "G", "KG", "BOX", "PAL", "PCE")
 STATES = ("idle", "running", "planned_stop", "unplanned_stop")
 REASON_CODES = ("not_scheduled", "no_order", "starved", "producing", "break", "changeover",
@@ -68,6 +68,13 @@ MES_CONTRACTS = {
             Column("setpoint_deviation_c", "decimal", min_value=-500.0, max_value=500.0),
             Column("pressure_bar", "decimal", min_value=0.0, max_value=10_000.0), _unit),
         key=("event_id",), record_types=("quality_inspection",)),
+    "mes_production_counts": Contract(
+        "mes_production_counts", "1", _event(
+            Column("work_order_id", "code", required=True),
+            Column("machine_id", "code", required=True, known_codes="machine"),
+            Column("material_code", "code", required=True, known_codes="mes_material"),
+            _quantity("quantity", required=True), _quantity("good_quantity", required=True), _unit),
+        key=("event_id",), record_types=("production_counted",)),
     "mes_equipment_states": Contract(
         "mes_equipment_states", "1", _event(
             Column("machine_id", "code", required=True, known_codes="machine"),

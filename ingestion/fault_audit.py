@@ -23,7 +23,7 @@ EXPECTED = {
 }
 TRANSACTION_TABLES = ("wms_transactions", "mes_work_order_events", "mes_operation_events",
                       "mes_material_consumption", "mes_lot_events", "mes_quality_inspections",
-                      "mes_equipment_states", "mes_material_lots")
+                      "mes_equipment_states", "mes_material_lots", "mes_production_counts")
 
 
 def _landed_keys(lake: DeltaLake) -> pl.DataFrame:

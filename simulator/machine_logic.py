@@ -207,6 +207,9 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     machine.defect_causes[2] += bad * 0.003 / defect_probability
     if units > 0:
         model.day.counts.append((machine.machine_id, work_order.material_id, now, units, good))
+        model.emit_mes("production_counted", now, work_order_id=work_order.work_order_id,
+                       machine_id=machine.machine_id, material_code=_mes_code(work_order.material_id),
+                       quantity=units, good_quantity=good, unit=_mes_unit(work_order.material_id))
     if duration < t_finish:
         if duration == t_breakdown:
             machine.pending_stop = ("breakdown", float(rng.lognormal(math.log(2400.0), 0.5)))

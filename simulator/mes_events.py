@@ -9,7 +9,8 @@ Consumption is booked by the MES as a backflush at the start of the first operat
 of a work order (one `material_consumed` event per consumed lot). Work orders selected
 for ISA-95 B2MML exchange report release/production/consumption/lots as XML instead
 (see `simulator.b2mml`); quality inspections, lot splits/merges and machine states
-are always NDJSON events.
+are always NDJSON events. `production_counted` reports a machine's count for each run period (at most 15
+minutes, never across a shift or break boundary), stamped with the period's start.
 """
 
 from __future__ import annotations
@@ -92,6 +93,14 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
         "defect_code": "dominant defect (D01-DIMENSION, D02-POROSITY, D03-SURFACE) or null",
         "setpoint_deviation_c": "mean process temperature deviation from setpoint, deg C",
         "pressure_bar": "mean process pressure, bar",
+        "unit": "MES unit",
+    },
+    "production_counted": {
+        "work_order_id": "work order identifier",
+        "machine_id": "work cell equipment id",
+        "material_code": "MES code of the material being produced",
+        "quantity": "units completed on the machine in the counted period that starts at occurred_at",
+        "good_quantity": "of those, units without defect",
         "unit": "MES unit",
     },
     "equipment_state_changed": {

@@ -45,3 +45,22 @@ def shift_times(intervals: Frame, shifts: Frame) -> Frame:
             .with_columns(nw.col("run_time_s").fill_null(0.0), nw.col("excluded_s").fill_null(0.0))
             .with_columns((length_s - nw.col("break_s") - nw.col("excluded_s")).alias("planned_time_s"))
             .select(*SHIFT_KEYS, "planned_time_s", "run_time_s"))
+
+
+def shift_counts(counts: Frame, shifts: Frame, ideal_cycle_times: Frame) -> Frame:
+    """Total and good counts and ideal time per machine and shift. counts: machine_id, material_id,
+    counted_at_us, total_count, good_count; ideal_cycle_times: machine_id, material_id, ideal_cycle_time_s.
+    A count belongs to the shift its period starts in."""
+    inside = (nw.col("counted_at_us") >= nw.col("shift_start_us")) & (nw.col("counted_at_us") < nw.col("shift_end_us"))
+    return (counts.join(ideal_cycle_times, on=["machine_id", "material_id"], how="left")
+            .join(shifts, how="cross").filter(inside)
+            .group_by("machine_id", "shift_date", "shift_id").agg(
+                nw.col("total_count").sum(), nw.col("good_count").sum(),
+                (nw.col("ideal_cycle_time_s") * nw.col("total_count")).sum().alias("ideal_time_s")))
+
+
+def machine_shift_oee_inputs(times: Frame, counts: Frame) -> Frame:
+    """Times and counts side by side; a shift with no count has zero counts and zero ideal time."""
+    return (times.join(counts, on=["machine_id", "shift_date", "shift_id"], how="left")
+            .with_columns(nw.col("total_count").fill_null(0), nw.col("good_count").fill_null(0),
+                          nw.col("ideal_time_s").fill_null(0.0)))

@@ -43,6 +43,12 @@ TABLES = [
         ("unit", _s)),
         "Quality inspections with measured process parameters and defect codes.",
         ("event_id",), partition_by=("event_date",)),
+    TableSpec("mes_production_counts", "bronze", _event(
+        pa.field("work_order_id", _s, nullable=False), pa.field("machine_id", _s, nullable=False),
+        pa.field("material_code", _s, nullable=False), pa.field("quantity", _f, nullable=False),
+        pa.field("good_quantity", _f, nullable=False), ("unit", _s)),
+        "A machine's count for one run period (starting at occurred_at): units completed and units good.",
+        ("event_id",), partition_by=("event_date",)),
     TableSpec("mes_equipment_states", "bronze", _event(
         pa.field("machine_id", _s, nullable=False), pa.field("state", _s, nullable=False),
         pa.field("reason_code", _s, nullable=False), ("previous_state", _s), ("previous_reason_code", _s)),

@@ -25,7 +25,7 @@ MASTER_DATA_KEYS = sorted([
 BRONZE_KEYS = sorted([
     "bronze/wms_transactions", "bronze/mes_work_order_events", "bronze/mes_operation_events",
     "bronze/mes_material_consumption", "bronze/mes_lot_events", "bronze/mes_quality_inspections",
-    "bronze/mes_equipment_states", "bronze/mes_material_lots", "bronze/ingest_log", "bronze/dirty_partitions",
+    "bronze/mes_equipment_states", "bronze/mes_material_lots", "bronze/mes_production_counts", "bronze/ingest_log", "bronze/dirty_partitions",
     "quarantine/quarantine_wms_transactions", "quarantine/quarantine_mes_events",
     "bronze/machine_signals", "quarantine/quarantine_machine_signals",
 ])

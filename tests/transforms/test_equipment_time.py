@@ -53,6 +53,39 @@ def test_planned_and_run_time_equal_the_truth(plant_lake: tuple[DeltaLake, Path]
     assert (joined["run_time_s"] - joined["run_time_s_ours"]).abs().max() < 0.01  # MES stamps milliseconds
 
 
+def count_inputs(lake: DeltaLake) -> tuple[pa.Table, pa.Table]:
+    code_map = lake.scan("map_material_code").filter(pl.col("system") == "MES").select(
+        pl.col("system_material_code").alias("material_code"), "material_id")
+    counts = (lake.scan("mes_production_counts").join(code_map, on="material_code")
+              .select("machine_id", "material_id", pl.col("occurred_at").dt.epoch("us").alias("counted_at_us"),
+                      pl.col("quantity").cast(pl.Int64).alias("total_count"),
+                      pl.col("good_quantity").cast(pl.Int64).alias("good_count")).collect().to_arrow())
+    ideal = lake.scan("dim_routing").select("machine_id", "material_id", "ideal_cycle_time_s").unique().collect()
+    return counts, ideal.to_arrow()
+
+
+def test_oee_per_machine_and_shift_equals_the_truth(plant_lake: tuple[DeltaLake, Path]) -> None:
+    from transforms.equipment_time import machine_shift_oee_inputs, shift_counts
+    from transforms.oee import oee_components
+
+    lake, plant = plant_lake
+    events, shifts, end_us = inputs(lake)
+    counts, ideal = count_inputs(lake)
+    times = shift_times(state_intervals(lazy_frame(events), end_us), lazy_frame(shifts))
+    per_shift = shift_counts(lazy_frame(counts), lazy_frame(shifts), lazy_frame(ideal))
+    ours = pl.from_arrow(collect_arrow(oee_components(machine_shift_oee_inputs(times, per_shift))))
+    truth = pl.read_parquet(plant / "truth" / "oee_by_machine_shift.parquet")
+    joined = truth.join(ours, on=["machine_id", "shift_date", "shift_id"], how="inner", suffix="_ours")
+    assert joined.height == truth.height
+    assert (joined["total_count"] == joined["total_count_ours"]).all()
+    assert (joined["good_count"] == joined["good_count_ours"]).all()
+    assert (joined["ideal_time_s"] - joined["ideal_time_s_ours"]).abs().max() < 1e-6
+    produced = joined.filter(pl.col("total_count") > 0)
+    assert produced.height > 10
+    for column, tolerance in (("availability", 1e-6), ("performance", 1e-6), ("quality", 1e-12), ("oee", 1e-6)):
+        assert (produced[column] - produced[f"{column}_ours"]).abs().max() < tolerance, column
+
+
 @pytest.mark.spark
 def test_equipment_time_agrees_on_polars_and_pyspark(plant_lake: tuple[DeltaLake, Path], spark: object) -> None:
     lake, _ = plant_lake
