@@ -14,13 +14,20 @@ from transforms.units import unit_factors_to_base
 QUARANTINES = ("quarantine_mes_events", "quarantine_wms_transactions")
 
 
+MOVEMENT_RECORDS = ("material_consumed", "ISSUE", "RETURN")
+
+
 def quarantined_payloads(lake: DeltaLake) -> pl.Series:
-    frames = [lake.scan(t).select("raw_payload").collect() for t in QUARANTINES if lake.exists(t)]
+    """Raw payloads of quarantined records that could have carried a material movement (or that were too
+    broken to tell)."""
+    kind = pl.coalesce(pl.col("record_type"), pl.col("raw_payload").str.extract(r'"event_type":\s*"([^"]+)"'))
+    frames = [lake.scan(t).filter(kind.is_null() | kind.is_in(MOVEMENT_RECORDS)).select("raw_payload").collect()
+              for t in QUARANTINES if lake.exists(t)]
     return pl.concat(frames)["raw_payload"] if frames else pl.Series("raw_payload", [], pl.String)
 
 
 def quarantined_references(lake: DeltaLake, lots: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Work orders and lots named in quarantined records (their reports exist but were rejected)."""
+    """Work orders and lots named in quarantined movement records (their reports exist but were rejected)."""
     payloads = quarantined_payloads(lake)
     orders = (payloads.str.extract(r'"work_order_id":\s*"([^"]+)"').drop_nulls().unique()
               .alias("work_order_id").to_frame())
