@@ -85,10 +85,10 @@ class Catalog:
 
 
 def _build_catalog() -> Catalog:
-    from lakehouse.tables import genealogy, ingest, inventory, master_data, mes, signals, wms
+    from lakehouse.tables import genealogy, ingest, inventory, kpi, master_data, mes, signals, wms
 
     return Catalog([*master_data.TABLES, *signals.TABLES, *wms.TABLES, *mes.TABLES, *ingest.TABLES,
-                    *genealogy.TABLES, *inventory.TABLES])
+                    *genealogy.TABLES, *inventory.TABLES, *kpi.TABLES])
 
 
 CATALOG = _build_catalog()

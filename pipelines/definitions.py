@@ -11,12 +11,13 @@ from pipelines.inventory.assets import INVENTORY_ASSETS
 from pipelines.inventory.checks import INVENTORY_CHECKS
 from pipelines.inventory.genealogy import fct_genealogy_edges
 from pipelines.inventory.reconciliation import reconciliation_differences
+from pipelines.kpi.assets import KPI_ASSETS, KPI_CHECKS
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
 from pipelines.resources import LakeResource, LandingResource
 
 ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, *INVENTORY_ASSETS, fct_genealogy_edges,
-              reconciliation_differences]
-ALL_CHECKS = [*MASTER_DATA_CHECKS, *INVENTORY_CHECKS]
+              reconciliation_differences, *KPI_ASSETS]
+ALL_CHECKS = [*MASTER_DATA_CHECKS, *INVENTORY_CHECKS, *KPI_CHECKS]
 
 materialize_everything = dg.define_asset_job(
     "materialize_everything", selection=dg.AssetSelection.all(),

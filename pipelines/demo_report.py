@@ -9,6 +9,19 @@ import polars as pl
 from lakehouse.delta_io import DeltaLake
 
 
+def oee_lines(lake: DeltaLake) -> list[str]:
+    from lakehouse.engines import collect_arrow, lazy_frame
+    from transforms.oee import roll_up
+
+    if not lake.exists("oee_by_machine_shift"):
+        return ["  no OEE table"]
+    lines_oee = pl.from_arrow(collect_arrow(roll_up(lazy_frame(lake.read_arrow("oee_by_machine_shift")),
+                                                    ["line_id"]))).sort("line_id")
+    return [f"  {r['line_id']:<10} A {r['availability']:.3f}  P {r['performance']:.3f}  Q {r['quality']:.3f}  "
+            f"OEE {r['oee']:.3f}  ({r['planned_time_s'] / 3600:,.1f} planned h, {r['total_count']:,} units)"
+            for r in lines_oee.iter_rows(named=True)]
+
+
 def inventory_report(lake_root: Path) -> str:
     from transforms.genealogy.persistence import lake_index
     from transforms.genealogy.trace import recall, trace
@@ -25,6 +38,9 @@ def inventory_report(lake_root: Path) -> str:
     lines += ["", "== MES <-> WMS reconciliation: differences by type"]
     counts = differences.group_by("difference_type").len().sort("difference_type")
     lines += [f"  {r['difference_type']:<24} {r['len']:>4}" for r in counts.iter_rows(named=True)] or ["  none"]
+
+    lines += ["", "== OEE per line (A x P x Q, rolled up by summing times and counts over machines and shifts)"]
+    lines += oee_lines(lake)
 
     edges = lake.scan("fct_genealogy_edges").collect()
     index = lake_index(lake)

@@ -32,7 +32,8 @@ BRONZE_KEYS = sorted([
 INVENTORY_KEYS = sorted(["silver/fct_inventory_movements", "quarantine/quarantine_inventory_movements",
                          "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges",
                          "gold/reconciliation_differences"])
-EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS)
+KPI_KEYS = ["gold/oee_by_machine_shift"]
+EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS + KPI_KEYS)
 
 
 def test_definitions_load_with_one_job_and_resources() -> None:
@@ -55,6 +56,7 @@ def test_every_asset_has_description_owner_group_and_kind() -> None:
     assert {k for k, g in groups.items() if g == "master_data"} == set(MASTER_DATA_KEYS)
     assert {k for k, g in groups.items() if g == "bronze"} == set(BRONZE_KEYS)
     assert {k for k, g in groups.items() if g == "inventory"} == set(INVENTORY_KEYS)
+    assert {k for k, g in groups.items() if g == "kpi"} == set(KPI_KEYS)
 
 
 def test_checks_master_data_keys_contracts_and_conservation() -> None:
@@ -66,6 +68,8 @@ def test_checks_master_data_keys_contracts_and_conservation() -> None:
     assert ("bronze/ingest_log", "rows_conserved") in checks
     assert {name for k, name in checks if k == "gold/fct_inventory_ledger"} == {
         "movement_pairs_sum_to_zero", "balances_match_recomputation", "no_unflagged_negative_balance"}
+    assert {name for k, name in checks if k == "gold/oee_by_machine_shift"} == {
+        "ratios_within_bounds", "waterfall_adds_up"}
 
 
 def test_jobs_schedule_and_sensor_are_defined() -> None:

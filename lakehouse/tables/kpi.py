@@ -1,0 +1,24 @@
+"""KPI tables (gold): OEE per machine and shift with every component, numerator and denominator."""
+
+import pyarrow as pa
+
+from lakehouse.catalog import TableSpec
+
+_s, _f, _i = pa.string(), pa.float64(), pa.int64()
+_utc = pa.timestamp("us", tz="UTC")
+
+TABLES = [
+    TableSpec("oee_by_machine_shift", "gold", pa.schema([
+        pa.field("machine_id", _s, nullable=False), ("line_id", _s),
+        pa.field("shift_date", pa.date32(), nullable=False), pa.field("shift_id", _s, nullable=False),
+        pa.field("shift_start_at", _utc, nullable=False), pa.field("shift_end_at", _utc, nullable=False),
+        pa.field("planned_time_s", _f, nullable=False), pa.field("run_time_s", _f, nullable=False),
+        pa.field("ideal_time_s", _f, nullable=False), pa.field("total_count", _i, nullable=False),
+        pa.field("good_count", _i, nullable=False), ("availability", _f), ("performance", _f), ("quality", _f),
+        ("oee", _f), ("fully_productive_time_s", _f), ("availability_loss_s", _f), ("performance_loss_s", _f),
+        ("quality_loss_s", _f), pa.field("is_performance_above_one", pa.bool_(), nullable=False)]),
+        "OEE per machine and shift (ISO 22400): planned and run time from MES state events and the shift "
+        "calendar, counts from MES production counts, ideal time from routings; A x P x Q with every numerator "
+        "and denominator kept, so roll-ups sum instead of averaging.",
+        ("machine_id", "shift_date", "shift_id")),
+]
