@@ -132,8 +132,9 @@ class Contract:
                 exprs.append(source)
         return text.select(exprs)
 
-    def validation_frame(self, text: pl.DataFrame) -> pd.DataFrame:
-        typed = self.typed(text)
+    def validation_frame(self, text: pl.DataFrame, typed: pl.DataFrame | None = None) -> pd.DataFrame:
+        """The frame GX validates; pass `typed` when the caller already typed `text`."""
+        typed = self.typed(text) if typed is None else typed
         helpers = []
         for col in self.columns:
             if col.kind in ("decimal", "integer"):

@@ -142,12 +142,13 @@ class Lander:
         stats["duplicate"] += sum(duplicates.values())
         records = records.filter(first)
         text = records.select(columns)
-        verdicts = validate_rows(contract.validation_frame(text), self._suite(contract))
+        typed = contract.typed(text)
+        verdicts = validate_rows(contract.validation_frame(text, typed), self._suite(contract))
         if verdicts.table_failures:
             reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(records.height)}
         else:
             reasons = dict(verdicts.failures)
-        reasons = _untypable_rows(contract, text, reasons, self.lake.spec(table).schema)
+        reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
         stats["quarantined"] += len(reasons)
         stats.update(f"failed: {name}" for names in reasons.values() for name in names)
         quarantined = []
@@ -163,7 +164,7 @@ class Lander:
         if good_records.is_empty():
             return quarantined
         files = good_records["_file"]
-        good = contract.typed(good_records.select(columns)).with_columns(
+        good = typed.filter(good_mask).with_columns(
             pl.col("occurred_at").dt.date().alias("event_date"),
             good_records["_line"].alias("source_line"),
             files.replace_strict({i: o.source_file for i, o in enumerate(outcomes)}, return_dtype=pl.String)
@@ -276,11 +277,9 @@ def _batches(paths: list[Path]) -> Iterator[list[Path]]:
         yield batch
 
 
-def _untypable_rows(contract: Contract, text: pl.DataFrame, reasons: dict[int, list[str]],
-                    schema: pa.Schema) -> dict[int, list[str]]:
+def _untypable_rows(typed: pl.DataFrame, reasons: dict[int, list[str]], schema: pa.Schema) -> dict[int, list[str]]:
     """A safety net under the contract: a row that passed but still has a null in a non-nullable column
     after typing is quarantined rather than failing the whole write."""
-    typed = contract.typed(text)
     required = [f.name for f in schema if not f.nullable and f.name in typed.columns]
     if not required or typed.is_empty():
         return reasons

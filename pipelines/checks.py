@@ -5,15 +5,20 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from lakehouse.catalog import TableSpec
+from lakehouse.catalog import CATALOG, TableSpec
 from pipelines.resources import LakeResource
+
+
+def table_key(table: str) -> dg.AssetKey:
+    """The asset key of a catalog table: <layer>/<name>."""
+    return dg.AssetKey([CATALOG[table].layer, table])
 
 
 def primary_key_check(spec: TableSpec) -> dg.AssetChecksDefinition:
     """Blocking check: the primary key is unique and never null."""
     keys = list(spec.primary_key)
 
-    @dg.asset_check(asset=dg.AssetKey([spec.layer, spec.name]), name="primary_key_unique_not_null",
+    @dg.asset_check(asset=table_key(spec.name), name="primary_key_unique_not_null",
                     blocking=True, description=f"{', '.join(keys)} is unique and not null")
     def _check(lake: LakeResource) -> dg.AssetCheckResult:
         frame = lake.lake().scan(spec.name).select(keys)

@@ -12,6 +12,7 @@ from ingestion.landing import FileOutcome, Lander
 from ingestion.signal_files import land_signal_files
 from lakehouse.catalog import CATALOG
 from pipelines.master_data.assets import MASTER_DATA_ASSETS
+from pipelines.checks import table_key
 from pipelines.resources import LakeResource, LandingResource
 
 CONTRACT_TABLES = ["wms_transactions", *MES_CONTRACTS, "machine_signals"]
@@ -20,22 +21,19 @@ BOOKKEEPING_TABLES = ["quarantine_wms_transactions", "quarantine_mes_events", "q
 MAX_QUARANTINE_SHARE = 0.02
 
 
-def _key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([CATALOG[table].layer, table])
-
 
 def _spec(table: str) -> dg.AssetSpec:
-    return dg.AssetSpec(_key(table), description=CATALOG[table].description, group_name="bronze",
+    return dg.AssetSpec(table_key(table), description=CATALOG[table].description, group_name="bronze",
                         kinds={"delta", "polars"}, owners=["team:plant-data"],
                         deps=[a.key for a in MASTER_DATA_ASSETS], skippable=True)
 
 
 def _checks() -> list[dg.AssetCheckSpec]:
-    checks = [dg.AssetCheckSpec("contract", asset=_key(t), blocking=True,
+    checks = [dg.AssetCheckSpec("contract", asset=table_key(t), blocking=True,
                                 description=f"rows breaking the {t} contract stay under "
                                             f"{MAX_QUARANTINE_SHARE:.0%} of the rows read")
               for t in CONTRACT_TABLES]
-    checks.append(dg.AssetCheckSpec("rows_conserved", asset=_key("ingest_log"), blocking=True,
+    checks.append(dg.AssetCheckSpec("rows_conserved", asset=table_key("ingest_log"), blocking=True,
                                     description="for every file: rows read = landed + quarantined + duplicates"))
     return checks
 
@@ -54,7 +52,7 @@ def land_landing_files(context: dg.AssetExecutionContext, lake: LakeResource, la
     outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
     for table in (*CONTRACT_TABLES, *BOOKKEEPING_TABLES):
         stats = lander.table_stats.get(table, Counter())
-        yield dg.MaterializeResult(asset_key=_key(table), metadata={
+        yield dg.MaterializeResult(asset_key=table_key(table), metadata={
             "rows_landed_this_run": stats["landed"], "rows_quarantined_this_run": stats["quarantined"],
             "rows_duplicate_this_run": stats["duplicate"], "files_this_run": len(outcomes)})
     yield from contract_check_results(lander.table_stats, outcomes)
@@ -66,14 +64,14 @@ def contract_check_results(table_stats: dict[str, Counter], outcomes: list[FileO
         offered = stats["landed"] + stats["quarantined"] + stats["duplicate"]
         share = stats["quarantined"] / offered if offered else 0.0
         failures = {k.removeprefix("failed: "): v for k, v in stats.items() if k.startswith("failed: ")}
-        yield dg.AssetCheckResult(asset_key=_key(table), check_name="contract",
+        yield dg.AssetCheckResult(asset_key=table_key(table), check_name="contract",
                                   passed=share <= MAX_QUARANTINE_SHARE,
                                   metadata={"rows_landed": stats["landed"], "rows_quarantined": stats["quarantined"],
                                             "rows_duplicate": stats["duplicate"], "quarantine_share": share,
                                             "failed_expectations": dg.MetadataValue.json(failures)})
     unbalanced = [o.source_file for o in outcomes if not o.conserved]
     rejected = [f"{o.source_file}: {o.error}" for o in outcomes if o.status == "rejected"]
-    yield dg.AssetCheckResult(asset_key=_key("ingest_log"), check_name="rows_conserved", passed=not unbalanced,
+    yield dg.AssetCheckResult(asset_key=table_key("ingest_log"), check_name="rows_conserved", passed=not unbalanced,
                               metadata={"files": len(outcomes), "unbalanced_files": dg.MetadataValue.json(unbalanced),
                                         "rejected_files": dg.MetadataValue.json(rejected),
                                         "rows_read": sum(o.rows_read for o in outcomes)})

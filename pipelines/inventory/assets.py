@@ -10,6 +10,7 @@ import polars as pl
 from lakehouse.catalog import CATALOG
 from lakehouse.engines import collect_arrow
 from pipelines.inventory.refresh import MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope
+from pipelines.checks import table_key
 from pipelines.resources import LakeResource
 from transforms.standardize import (VIRTUAL_LOCATIONS, mes_movements, unmapped_mes, unmapped_wms,
                                     wms_movements)
@@ -25,14 +26,11 @@ class RefreshConfig(dg.Config):
     full_refresh: bool = False
 
 
-def _key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([CATALOG[table].layer, table])
-
 
 def _spec(table: str, deps: list[str]) -> dg.AssetSpec:
-    return dg.AssetSpec(_key(table), description=CATALOG[table].description, group_name="inventory",
+    return dg.AssetSpec(table_key(table), description=CATALOG[table].description, group_name="inventory",
                         kinds={"delta", "polars", "spark"}, owners=["team:plant-data"],
-                        deps=[_key(d) for d in deps])
+                        deps=[table_key(d) for d in deps])
 
 
 def _bronze(lake: LakeResource, scope: Scope) -> dict[str, nw.LazyFrame]:
@@ -80,11 +78,11 @@ def standardize_movements(config: RefreshConfig, lake: LakeResource):
     log_refresh(delta, "fct_inventory_movements", scope, moved.rows_written, touched_material_ids=touched)
     meta = {"full_refresh": scope.is_full, "event_dates_refreshed": len(scope.event_dates),
             "materials_touched": len(touched)}
-    yield dg.MaterializeResult(asset_key=_key("fct_inventory_movements"), metadata={**moved.as_metadata(), **meta})
-    yield dg.MaterializeResult(asset_key=_key("quarantine_inventory_movements"), metadata=rejected.as_metadata())
+    yield dg.MaterializeResult(asset_key=table_key("fct_inventory_movements"), metadata={**moved.as_metadata(), **meta})
+    yield dg.MaterializeResult(asset_key=table_key("quarantine_inventory_movements"), metadata=rejected.as_metadata())
 
 
-@dg.asset(key=_key("fct_inventory_ledger"), deps=[_key("fct_inventory_movements")], group_name="inventory",
+@dg.asset(key=table_key("fct_inventory_ledger"), deps=[table_key("fct_inventory_movements")], group_name="inventory",
           description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def fct_inventory_ledger(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
@@ -107,7 +105,7 @@ def fct_inventory_ledger(config: RefreshConfig, lake: LakeResource) -> dg.Materi
                                           "negative_balance_lines": negative.collect().item()})
 
 
-@dg.asset(key=_key("stock_on_hand"), deps=[_key("fct_inventory_ledger")], group_name="inventory",
+@dg.asset(key=table_key("stock_on_hand"), deps=[table_key("fct_inventory_ledger")], group_name="inventory",
           description=CATALOG["stock_on_hand"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def stock_on_hand_asset(lake: LakeResource) -> dg.MaterializeResult:

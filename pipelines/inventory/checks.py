@@ -4,12 +4,12 @@ import dagster as dg
 import polars as pl
 
 from lakehouse.engines import collect_arrow, lazy_frame
-from pipelines.inventory.assets import _key
+from pipelines.checks import table_key
 from pipelines.resources import LakeResource
 from transforms.standardize import VIRTUAL_LOCATIONS
 from transforms.stock import ledger
 
-LEDGER = _key("fct_inventory_ledger")
+LEDGER = table_key("fct_inventory_ledger")
 TOLERANCE = 1e-6
 
 

@@ -11,7 +11,8 @@ import polars as pl
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow
-from pipelines.inventory.assets import RefreshConfig, _key
+from pipelines.checks import table_key
+from pipelines.inventory.assets import RefreshConfig
 from pipelines.inventory.refresh import Scope, dirty_dates_scope, log_refresh
 from pipelines.resources import LakeResource
 from transforms.genealogy.edges import genealogy_edges
@@ -31,7 +32,7 @@ def _inputs(delta: DeltaLake, scope: Scope) -> dict[str, pl.DataFrame]:
             "wms_transactions": delta.scan("wms_transactions").filter(dirty).collect()}
 
 
-@dg.asset(key=_key("fct_genealogy_edges"), deps=[_key(t) for t in SOURCES], group_name="inventory",
+@dg.asset(key=table_key("fct_genealogy_edges"), deps=[table_key(t) for t in SOURCES], group_name="inventory",
           description=CATALOG["fct_genealogy_edges"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def fct_genealogy_edges(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:

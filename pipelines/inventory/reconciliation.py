@@ -6,7 +6,7 @@ import polars as pl
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow
-from pipelines.inventory.assets import _key
+from pipelines.checks import table_key
 from pipelines.resources import LakeResource
 from transforms.reconciliation import reconciliation
 from transforms.units import unit_factors_to_base
@@ -35,8 +35,8 @@ def quarantined_references(lake: DeltaLake, lots: list[str]) -> tuple[pl.DataFra
     return orders, pl.DataFrame({"lot_id": named}, schema={"lot_id": pl.String})
 
 
-@dg.asset(key=_key("reconciliation_differences"), group_name="inventory",
-          deps=[_key("fct_inventory_ledger"), _key("mes_work_order_events"), _key("dim_bom")],
+@dg.asset(key=table_key("reconciliation_differences"), group_name="inventory",
+          deps=[table_key("fct_inventory_ledger"), table_key("mes_work_order_events"), table_key("dim_bom")],
           description=CATALOG["reconciliation_differences"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def reconciliation_differences(lake: LakeResource) -> dg.MaterializeResult:

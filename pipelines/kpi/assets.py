@@ -8,12 +8,13 @@ import polars as pl
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow
+from pipelines.checks import table_key
 from pipelines.resources import LakeResource
 from transforms.equipment_time import machine_shift_oee_inputs, shift_counts, shift_times, state_intervals
 from transforms.oee import oee_components
 from transforms.shift_calendar import shift_instances
 
-KEY = dg.AssetKey(["gold", "oee_by_machine_shift"])
+KEY = table_key("oee_by_machine_shift")
 SOURCES = ["mes_equipment_states", "mes_production_counts", "dim_routing", "dim_shift", "dim_shift_break",
            "dim_plant", "dim_machine", "map_material_code"]
 TOLERANCE = 1e-6
@@ -47,7 +48,7 @@ def _inputs(delta: DeltaLake) -> dict:
     return {"events": events, "shifts": shifts, "counts": counts, "ideal": ideal, "end_us": end_us}
 
 
-@dg.asset(key=KEY, deps=[dg.AssetKey([CATALOG[t].layer, t]) for t in SOURCES], group_name="kpi",
+@dg.asset(key=KEY, deps=[table_key(t) for t in SOURCES], group_name="kpi",
           description=CATALOG["oee_by_machine_shift"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
 def oee_by_machine_shift(lake: LakeResource) -> dg.MaterializeResult:

@@ -6,7 +6,7 @@ import dagster as dg
 import pyarrow as pa
 
 from lakehouse.catalog import CATALOG
-from pipelines.checks import primary_key_check
+from pipelines.checks import primary_key_check, table_key
 from pipelines.resources import LakeResource, LandingResource
 
 MASTER_FILES = {
@@ -28,7 +28,7 @@ MASTER_FILES = {
 def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
     spec = CATALOG[table]
 
-    @dg.asset(key=dg.AssetKey([spec.layer, table]), group_name="master_data", description=spec.description,
+    @dg.asset(key=table_key(table), group_name="master_data", description=spec.description,
               kinds={"delta", "polars"}, owners=["team:plant-data"],
               metadata={"source_file": source_file, "primary_key": list(spec.primary_key)})
     def _asset(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
@@ -38,7 +38,7 @@ def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
     return _asset
 
 
-@dg.asset(key=dg.AssetKey(["silver", "dim_plant"]), group_name="master_data",
+@dg.asset(key=table_key("dim_plant"), group_name="master_data",
           description=CATALOG["dim_plant"].description, kinds={"delta", "polars"}, owners=["team:plant-data"],
           metadata={"source_file": "master/plant.json", "primary_key": ["plant_name"]})
 def dim_plant(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
