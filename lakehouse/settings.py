@@ -9,6 +9,7 @@
 | PLANTLAKE_SPARK_MASTER    | Spark master URL for the spark engine              | local[2]                 |
 | DELTA_SPARK_JARS          | comma-separated local delta-spark jar paths (offline clusters) | unset        |
 | PLANTLAKE_SPARK_DRIVER_MEMORY | driver memory of the local Spark session       | 2g                       |
+| PLANTLAKE_LOSS_MAPPING    | TOML file mapping states and reasons to OEE losses | transforms/loss_mapping.toml |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings:
     opcua_endpoint: str = "opc.tcp://127.0.0.1:4840"
     spark_master: str = "local[2]"
     delta_spark_jars: tuple[str, ...] = ()
+    loss_mapping_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -51,6 +53,7 @@ class Settings:
             opcua_endpoint=env.get("PLANTLAKE_OPCUA_ENDPOINT", "opc.tcp://127.0.0.1:4840"),
             spark_master=env.get("PLANTLAKE_SPARK_MASTER", "local[2]"),
             delta_spark_jars=jars,
+            loss_mapping_path=Path(env["PLANTLAKE_LOSS_MAPPING"]) if env.get("PLANTLAKE_LOSS_MAPPING") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings

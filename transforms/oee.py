@@ -1,7 +1,8 @@
 """OEE (ISO 22400) from times and counts — multiplied, never averaged; rolled up by summing, never averaging.
 
-Inputs per row (a machine and a period): planned_time_s (planned production time: calendar minus breaks and
-planned stops excluded from plan), run_time_s (planned time minus availability losses), ideal_time_s (ideal
+Inputs per row (a machine and a period): planned_time_s (planned production time whose equipment state is known:
+calendar minus breaks, planned stops, not-scheduled and unknown time), run_time_s (planned time minus
+availability losses; micro-stops stay inside it as a performance loss), ideal_time_s (ideal
 cycle time x total count, summed over products), total_count, good_count.
 
     A   = run_time / planned_time
@@ -23,6 +24,9 @@ import narwhals as nw
 
 Frame = nw.LazyFrame[Any]
 ADDITIVE = ["planned_time_s", "run_time_s", "ideal_time_s", "total_count", "good_count"]
+# Summed too when present: the rest of the waterfall and the failures behind MTBF and MTTR.
+ADDITIVE_DETAIL = ["calendar_time_s", "break_time_s", "planned_stop_time_s", "not_scheduled_time_s", "unknown_time_s",
+                   "micro_stop_time_s", "failure_time_s", "failure_count", "opcua_sourced_time_s"]
 
 
 def _safe_ratio(numerator: str, denominator: str) -> nw.Expr:
@@ -48,5 +52,6 @@ def oee_components(frame: Frame) -> Frame:
 
 def roll_up(frame: Frame, by: Sequence[str]) -> Frame:
     """Sum the additive times and counts over `by`, then compute the ratios again."""
-    summed = frame.group_by(*by).agg(*(nw.col(c).sum() for c in ADDITIVE))
+    present = frame.collect_schema().names()
+    summed = frame.group_by(*by).agg(*(nw.col(c).sum() for c in ADDITIVE + ADDITIVE_DETAIL if c in present))
     return oee_components(summed)

@@ -12,13 +12,20 @@ TABLES = [
         pa.field("machine_id", _s, nullable=False), ("line_id", _s),
         pa.field("shift_date", pa.date32(), nullable=False), pa.field("shift_id", _s, nullable=False),
         pa.field("shift_start_at", _utc, nullable=False), pa.field("shift_end_at", _utc, nullable=False),
+        pa.field("calendar_time_s", _f, nullable=False), pa.field("break_time_s", _f, nullable=False),
+        pa.field("planned_stop_time_s", _f, nullable=False), pa.field("not_scheduled_time_s", _f, nullable=False),
+        pa.field("unknown_time_s", _f, nullable=False),
         pa.field("planned_time_s", _f, nullable=False), pa.field("run_time_s", _f, nullable=False),
+        pa.field("micro_stop_time_s", _f, nullable=False), pa.field("failure_time_s", _f, nullable=False),
+        pa.field("failure_count", _i, nullable=False), pa.field("opcua_sourced_time_s", _f, nullable=False),
         pa.field("ideal_time_s", _f, nullable=False), pa.field("total_count", _i, nullable=False),
         pa.field("good_count", _i, nullable=False), ("availability", _f), ("performance", _f), ("quality", _f),
         ("oee", _f), ("fully_productive_time_s", _f), ("availability_loss_s", _f), ("performance_loss_s", _f),
         ("quality_loss_s", _f), pa.field("is_performance_above_one", pa.bool_(), nullable=False)]),
-        "OEE per machine and shift (ISO 22400): planned and run time from MES state events and the shift "
-        "calendar, counts from MES production counts, ideal time from routings; A x P x Q with every numerator "
-        "and denominator kept, so roll-ups sum instead of averaging.",
+        "OEE per machine and shift (ISO 22400): the time waterfall (calendar -> planned -> run -> net run -> "
+        "fully productive) from MES state events merged with OPC UA state tags (MES first; collector gaps are "
+        "unknown time, taken out of planned time) and the shift calendar; counts from MES production counts, "
+        "ideal time from routings; A x P x Q with every numerator and denominator kept, so roll-ups sum "
+        "instead of averaging; failures for MTBF and MTTR.",
         ("machine_id", "shift_date", "shift_id")),
 ]
