@@ -72,3 +72,17 @@ def shift_utc_days(instances: pa.Table) -> pa.Table:
     rows = [{**shift, "utc_day": day} for shift in instances.to_pylist()
             for day in range(shift["shift_start_us"] // day_us, (shift["shift_end_us"] - 1) // day_us + 1)]
     return pa.Table.from_pylist(rows, schema=instances.schema.append(pa.field("utc_day", pa.int64())))
+
+
+def calendar_days(plant_timezone: str, first_day: date, last_day: date) -> pa.Table:
+    """day and calendar_day_s: the length of each plant-local day (86,400 s, or 82,800/90,000 on DST changes),
+    the calendar time TEEP divides by."""
+    zone = ZoneInfo(plant_timezone)
+    rows, day = [], first_day
+    while day <= last_day:
+        start = datetime.combine(day, time(), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        rows.append({"day": day, "calendar_day_s": (end.astimezone(timezone.utc) - start.astimezone(timezone.utc))
+                     .total_seconds()})
+        day += timedelta(days=1)
+    return pa.Table.from_pylist(rows, schema=pa.schema([("day", pa.date32()), ("calendar_day_s", pa.float64())]))
