@@ -176,6 +176,7 @@ def maintain(settings: Settings, names: tuple[str, ...], retention_hours: int) -
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
     from lakehouse.commands.genealogy import recall_command, trace_command
+    from lakehouse.commands.kpi import kpi_command
     from lakehouse.commands.stock import stock_command
     from simulator.cli import simulate_command
 
@@ -184,6 +185,7 @@ def _mount_subcommands() -> None:
     main.add_command(stock_command, name="stock")
     main.add_command(trace_command, name="trace")
     main.add_command(recall_command, name="recall")
+    main.add_command(kpi_command, name="kpi")
 
 
 _mount_subcommands()

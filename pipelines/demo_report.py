@@ -1,4 +1,4 @@
-"""What `plantlake demo` prints about the inventory: stock, reconciliation and one trace each way."""
+"""What `plantlake demo` prints: stock, reconciliation, OEE per line, the plant KPIs and one trace each way."""
 
 from __future__ import annotations
 
@@ -22,6 +22,44 @@ def oee_lines(lake: DeltaLake) -> list[str]:
             for r in lines_oee.iter_rows(named=True)]
 
 
+DEMO_KPIS = [  # (kpi, label, scale, unit shown)
+    ("teep", "TEEP (fully productive / calendar time)", 1, ""),
+    ("mtbf", "MTBF", 1 / 3600, "h"), ("mttr", "MTTR", 1 / 60, "min"),
+    ("first_pass_yield", "first-pass yield", 1, ""), ("scrap_ratio", "scrap ratio", 1, ""),
+    ("throughput_time", "production lead time (release -> completion)", 1 / 3600, "h"),
+    ("schedule_adherence", "schedule adherence (completed by due date)", 1, ""),
+    ("material_supply_lead_time", "material supply lead time (request -> line side)", 1 / 60, "min"),
+    ("dock_to_stock_time", "dock-to-stock time (receipt -> putaway)", 1 / 60, "min"),
+    ("otif", "OTIF (shipments on time in full)", 1, ""),
+    ("inventory_accuracy", "inventory accuracy (cycle counts matching)", 1, ""),
+    ("inventory_accuracy_quantity", "inventory accuracy (quantity-weighted)", 1, ""),
+    ("inventory_turns", "inventory turns (annualised)", 1, "/year"),
+    ("days_of_supply", "days of supply", 1, "days"),
+    ("end_to_end_lead_time", "end-to-end lead time (supplier receipt -> shipment)", 1 / 86400, "days"),
+]
+
+
+def kpi_lines(lake_root: Path) -> list[str]:
+    """The plant's KPIs over the whole simulated period, at site scope (numerator / denominator summed)."""
+    from lakehouse.commands.kpi import kpi_query
+
+    if not DeltaLake(lake_root).exists("kpi_daily"):
+        return ["  no kpi_daily table"]
+    rows = kpi_query(lake_root, [k for k, *_ in DEMO_KPIS], scope="site", grain="month")
+    totals = rows.group_by("kpi").agg(pl.col("numerator").sum(), pl.col("denominator").sum())
+    by_kpi = {r["kpi"]: r for r in totals.iter_rows(named=True)}
+    lines = []
+    for kpi, label, scale, unit in DEMO_KPIS:
+        row = by_kpi.get(kpi)
+        if row is None or not row["denominator"]:
+            lines.append(f"  {label:<52} n/a (nothing measured)")
+            continue
+        value = row["numerator"] / row["denominator"] * scale
+        shown = f"{value:.1%}" if not unit else f"{value:,.2f} {unit}"
+        lines.append(f"  {label:<52} {shown:>12}   ({row['numerator']:,.0f} / {row['denominator']:,.0f})")
+    return lines
+
+
 def inventory_report(lake_root: Path) -> str:
     from transforms.genealogy.persistence import lake_index
     from transforms.genealogy.trace import recall, trace
@@ -41,6 +79,8 @@ def inventory_report(lake_root: Path) -> str:
 
     lines += ["", "== OEE per line (A x P x Q, rolled up by summing times and counts over machines and shifts)"]
     lines += oee_lines(lake)
+    lines += ["", "== plant KPIs for the simulated period (site; `plantlake kpi --list` names them all)"]
+    lines += kpi_lines(lake_root)
 
     edges = lake.scan("fct_genealogy_edges").collect()
     index = lake_index(lake)

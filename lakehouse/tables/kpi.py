@@ -1,4 +1,4 @@
-"""KPI tables (gold): OEE per machine and shift with every component, numerator and denominator."""
+"""KPI tables (gold): OEE per machine and shift with every component, and every KPI per scope and day."""
 
 import pyarrow as pa
 
@@ -28,4 +28,12 @@ TABLES = [
         "ideal time from routings; A x P x Q with every numerator and denominator kept, so roll-ups sum "
         "instead of averaging; failures for MTBF and MTTR.",
         ("machine_id", "shift_date", "shift_id")),
+    TableSpec("kpi_daily", "gold", pa.schema([
+        pa.field("kpi", _s, nullable=False), pa.field("scope_type", _s, nullable=False),
+        pa.field("scope_id", _s, nullable=False), pa.field("day", pa.date32(), nullable=False),
+        pa.field("numerator", _f, nullable=False), pa.field("denominator", _f, nullable=False), ("value", _f)]),
+        "Every KPI (OEE family, TEEP, MTBF/MTTR, yields, lead times, delivery, inventory) per scope and "
+        "plant-local day as numerator / denominator: dashboards and `plantlake kpi` roll it up to any scope "
+        "and week or month by summing both and dividing last. Definitions: transforms/kpi/definitions.py.",
+        ("kpi", "scope_type", "scope_id", "day")),
 ]

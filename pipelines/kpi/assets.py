@@ -5,7 +5,8 @@ import polars as pl
 
 from lakehouse.catalog import CATALOG
 from lakehouse.engines import collect_arrow
-from pipelines.checks import table_key
+from pipelines.checks import primary_key_check, table_key
+from pipelines.kpi.daily import kpi_daily, kpi_daily_oee_matches_the_shift_table, kpi_ratios_within_bounds
 from pipelines.kpi.inputs import equipment_inputs, oee_frames
 from pipelines.resources import LakeResource
 from transforms.loss_mapping import load_loss_mapping
@@ -60,5 +61,6 @@ def waterfall_adds_up(lake: LakeResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=bad == 0, metadata={"rows_not_adding_up": bad})
 
 
-KPI_ASSETS = [oee_by_machine_shift]
-KPI_CHECKS = [ratios_within_bounds, waterfall_adds_up]
+KPI_ASSETS = [oee_by_machine_shift, kpi_daily]
+KPI_CHECKS = [ratios_within_bounds, waterfall_adds_up, primary_key_check(CATALOG["kpi_daily"]),
+              kpi_ratios_within_bounds, kpi_daily_oee_matches_the_shift_table]

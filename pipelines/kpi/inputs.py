@@ -41,7 +41,8 @@ def _us(column: str) -> pl.Expr:
     return pl.col(column).dt.epoch("us")
 
 
-def _day_bounds(delta: DeltaLake) -> tuple[date, date]:
+def day_bounds(delta: DeltaLake) -> tuple[date, date]:
+    """The first and last day with equipment state events: the period the KPIs report."""
     first, last = delta.scan("mes_equipment_states").select(
         pl.col("event_date").min(), pl.col("event_date").max().alias("last")).collect().row(0)
     if first is None:
@@ -83,7 +84,7 @@ def _counts(delta: DeltaLake) -> pa.Table:
 
 
 def equipment_inputs(delta: DeltaLake) -> EquipmentInputs:
-    first, last = _day_bounds(delta)
+    first, last = day_bounds(delta)
     timezone_name = delta.read_arrow("dim_plant").to_pylist()[0]["plant_timezone"]
     shifts_table, breaks = delta.read_arrow("dim_shift"), delta.read_arrow("dim_shift_break")
     shifts = shift_instances(shifts_table, breaks, timezone_name, first, last)
