@@ -11,13 +11,13 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import (bench_delta_write, bench_genealogy, bench_incremental, bench_ingest, bench_ledger, bench_opcua,
-                        bench_simulator)
+from benchmarks import (bench_delta_write, bench_genealogy, bench_incremental, bench_ingest, bench_ledger, bench_oee,
+                        bench_opcua, bench_simulator)
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy"]
+BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy", "oee"]
 
 
 def main() -> None:
@@ -51,6 +51,9 @@ def main() -> None:
         report += [bench_ledger.format_table(bench_ledger.run(200_000 if args.quick else 10_000_000)), ""]
     if "incremental" in chosen:
         report += [bench_incremental.format_table(bench_incremental.run(days=20 if args.quick else 100)), ""]
+    if "oee" in chosen:
+        report += [bench_oee.format_table(bench_oee.run(machines=10 if args.quick else 200,
+                                                        days=30 if args.quick else 365)), ""]
     if "genealogy" in chosen:
         report += [bench_genealogy.report(bench_genealogy.run(edges=200_000 if args.quick else 4_000_000)), ""]
     if "opcua" in chosen:

@@ -1,8 +1,11 @@
 """Contracts for MES events, one per bronze MES table; NDJSON and B2MML records share them."""
 
+from datetime import timedelta
+
 from data_contracts.rules import Column, Contract
 
 MAX_QUANTITY = 10_000_000.0
+PLANNING_HORIZON = timedelta(days=366)  # how far ahead a planned date (start, due date) may lie
 EVENT_TYPES = ("work_order_released", "work_order_started", "work_order_completed", "operation_started",
                "operation_completed", "material_consumed", "lot_produced", "lot_split", "lot_merged",
                "quality_inspection", "equipment_state_changed", "material_lot_reported", "production_counted")
@@ -31,7 +34,8 @@ MES_CONTRACTS = {
         "mes_work_order_events", "1", _event(
             Column("work_order_id", "code", required=True), Column("line_id", "code", known_codes="line"),
             _material, _quantity("planned_quantity"), _quantity("good_quantity"), _quantity("scrap_quantity"),
-            _unit),
+            _unit, Column("planned_start_at", "timestamp", future_tolerance=PLANNING_HORIZON),
+            Column("due_at", "timestamp", future_tolerance=PLANNING_HORIZON)),
         key=("event_id",), record_types=("work_order_released", "work_order_started", "work_order_completed"),
         required_when=(("material_code", ("event_type", "==", "work_order_released")),
                        ("planned_quantity", ("event_type", "==", "work_order_released")))),

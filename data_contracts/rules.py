@@ -42,6 +42,8 @@ class Column:
     known_codes: str | None = None  # name of a master-data code set the value must be in
     min_value: float | None = None
     max_value: float | None = None
+    future_tolerance: timedelta | None = None  # timestamps: how far ahead of now a value may be (default: the
+    # contract's tolerance); a planned date such as a due date is legitimately in the future
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,6 @@ class Contract:
     def suite(self, code_sets: Mapping[str, Sequence[str]], now: datetime) -> gx.ExpectationSuite:
         suite = new_suite(f"{self.entity}_v{self.version}")
         e = gx.expectations
-        latest = (now + self.future_tolerance).timestamp()
         for col in self.columns:
             name = col.name
             if col.required:
@@ -82,9 +83,12 @@ class Contract:
                     column=name, regex=TIMESTAMP_WITH_ZONE_RE, meta={"name": f"{name} is ISO 8601 with a zone"}))
                 suite.add_expectation(e.ExpectColumnValuesToBeInSet(
                     column=f"{name}__is_real", value_set=[True], meta={"name": f"{name} is a real date and time"}))
+                ahead = "not in the future" if col.future_tolerance is None else \
+                    f"at most {col.future_tolerance.days} days ahead"
+                latest = now + (self.future_tolerance if col.future_tolerance is None else col.future_tolerance)
                 suite.add_expectation(e.ExpectColumnValuesToBeBetween(
-                    column=f"{name}__epoch_s", min_value=EARLIEST.timestamp(), max_value=latest,
-                    meta={"name": f"{name} is after 2000 and not in the future"}))
+                    column=f"{name}__epoch_s", min_value=EARLIEST.timestamp(), max_value=latest.timestamp(),
+                    meta={"name": f"{name} is after 2000 and {ahead}"}))
             elif not (col.allowed or col.known_codes):  # a value from a known set cannot be a formula
                 suite.add_expectation(e.ExpectColumnValuesToNotMatchRegex(
                     column=name, regex=FORMULA_RE, meta={"name": f"{name} is not a spreadsheet formula"}))

@@ -1,10 +1,16 @@
 """Contract for WMS transaction exports (one contract for every transaction type)."""
 
+from datetime import timedelta
+
 from data_contracts.rules import Column, Contract
 
 WMS_TRANSACTION_TYPES = ("RECEIPT", "PUTAWAY", "MOVE", "PICK", "ISSUE", "RETURN", "SHIPMENT", "COUNT")
 UNITS = ("EA", "G", "KG", "BOX", "PAL", "PCE")
 MAX_QUANTITY = 10_000_000.0
+PROMISE_HORIZON = timedelta(days=366)  # how far ahead a promised ship time may lie
+# Columns added to the export later (the customer order of PICK and SHIPMENT rows): a file written before has
+# no such header and its rows read them as null.
+ADDED_COLUMNS = ("ordered_quantity", "due_at")
 
 WMS_TRANSACTIONS = Contract(
     entity="wms_transactions", version="1",
@@ -28,6 +34,8 @@ WMS_TRANSACTIONS = Contract(
         Column("requested_at", "timestamp"),
         Column("counted_quantity", "decimal", min_value=0.0, max_value=MAX_QUANTITY),
         Column("system_quantity", "decimal", min_value=0.0, max_value=MAX_QUANTITY),
+        Column("ordered_quantity", "decimal", min_value=0.0, max_value=MAX_QUANTITY),
+        Column("due_at", "timestamp", future_tolerance=PROMISE_HORIZON),
     ),
     required_when=(
         ("quantity", ("transaction_type", "!=", "COUNT")),

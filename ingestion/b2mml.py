@@ -5,7 +5,7 @@ billion-laughs and XXE payloads become a file-level rejection with the reason, n
 
 | message | records |
 |---|---|
-| ProductionSchedule | work_order_released (PublishedDate; produced material and planned quantity) |
+| ProductionSchedule | work_order_released (PublishedDate; produced material and planned quantity; the request's StartTime and EndTime, when given, as planned_start_at and due_at) |
 | ProductionPerformance | work_order_started/completed, operation_started/completed per SegmentResponse, material_consumed per MaterialConsumedActual (at the first segment's start), lot_produced per MaterialProducedActual (at the last segment's end) |
 | MaterialInformation | material_lot_reported per MaterialLot (lot status and quantity) |
 
@@ -67,7 +67,8 @@ def _schedule(m: _Message) -> None:
         m.add(f"{order}:released", "work_order_released", m.text(m.root, "PublishedDate"), work_order_id=order,
               line_id=None, material_code=m.text(produced, "MaterialDefinitionID"),
               planned_quantity=m.text(produced, "Quantity/QuantityString"),
-              unit=m.text(produced, "Quantity/UnitOfMeasure"))
+              unit=m.text(produced, "Quantity/UnitOfMeasure"), planned_start_at=m.text(request, "StartTime"),
+              due_at=m.text(request, "EndTime"))
 
 
 def _performance(m: _Message) -> None:

@@ -158,8 +158,10 @@ def _json_text(value: object) -> str | None:
 
 
 def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
-             numeric_columns: frozenset[str] = frozenset()) -> ParsedFile:
-    """A header row, then records; the header must name exactly `columns` (after the dialect's header map)."""
+             numeric_columns: frozenset[str] = frozenset(),
+             optional_columns: frozenset[str] = frozenset()) -> ParsedFile:
+    """A header row, then records; the header must name exactly `columns` (after the dialect's header map),
+    except that `optional_columns` (columns added to the export later) may be absent: their values are null."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     lines = [(n, line) for n, line in _lines(data) if line.strip()]
@@ -170,7 +172,7 @@ def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
         return ParsedFile(file_error=f"header row is not valid {dialect.encoding}")
     renames = dict(dialect.header_map)
     header = [renames.get(h.strip(), h.strip()) for h in next(csv.reader([header_text], delimiter=dialect.delimiter))]
-    missing = [c for c in columns if c not in header]
+    missing = [c for c in columns if c not in header and c not in optional_columns]
     extra = [h for h in header if h not in columns]
     if missing or extra:
         return ParsedFile(file_error=f"header does not match the contract: missing {missing}, unexpected {extra}")

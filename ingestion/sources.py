@@ -10,7 +10,7 @@ import polars as pl
 
 from data_contracts.mes import MES_CONTRACTS, TABLE_BY_EVENT_TYPE
 from data_contracts.rules import Contract
-from data_contracts.wms import WMS_TRANSACTIONS
+from data_contracts.wms import ADDED_COLUMNS, WMS_TRANSACTIONS
 from ingestion.b2mml import read_b2mml
 from ingestion.mes_records import LIST_FIELD, expand_lot_relations
 from ingestion.readers import CsvDialect, read_bytes, read_csv, read_ndjson
@@ -78,14 +78,15 @@ def route_mes(parsed: ParsedFile) -> Routed:
 
 
 WMS_DIALECT = CsvDialect()
-WMS_NUMERIC = frozenset({"quantity", "counted_quantity", "system_quantity"})
+WMS_NUMERIC = frozenset({"quantity", "counted_quantity", "system_quantity", "ordered_quantity"})
+WMS_OPTIONAL = frozenset(ADDED_COLUMNS)  # older exports lack them; their rows read them as null
 
 
 def wms_csv_source(name: str = "wms_csv", dialect: CsvDialect = WMS_DIALECT,
                    patterns: tuple[str, ...] = ("wms/**/*.csv", "wms/**/*.csv.gz")) -> Source:
     """A WMS export source; another plant's WMS declares its own dialect (delimiter, decimal comma, headers)."""
     return Source(name, patterns,
-                  lambda data: read_csv(data, dialect, WMS_TRANSACTIONS.column_names, WMS_NUMERIC),
+                  lambda data: read_csv(data, dialect, WMS_TRANSACTIONS.column_names, WMS_NUMERIC, WMS_OPTIONAL),
                   route_wms, {"wms_transactions": WMS_TRANSACTIONS}, "quarantine_wms_transactions")
 
 

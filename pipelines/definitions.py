@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.ingestion.assets import land_landing_files
+from pipelines.ingestion.assets import land_landing_files, machine_signal_gaps
 from pipelines.ingestion.maintenance import lake_maintenance, nightly_maintenance
 from pipelines.ingestion.sensors import INGEST_JOB, landing_folder_sensor
 from pipelines.inventory.assets import INVENTORY_ASSETS
@@ -15,7 +15,7 @@ from pipelines.kpi.assets import KPI_ASSETS, KPI_CHECKS
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
 from pipelines.resources import LakeResource, LandingResource
 
-ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, *INVENTORY_ASSETS, fct_genealogy_edges,
+ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, machine_signal_gaps, *INVENTORY_ASSETS, fct_genealogy_edges,
               reconciliation_differences, *KPI_ASSETS]
 ALL_CHECKS = [*MASTER_DATA_CHECKS, *INVENTORY_CHECKS, *KPI_CHECKS]
 

@@ -4,8 +4,8 @@ Written to `mes/b2mml/<YYYY-MM-DD>/<MessageType>_<work_order_id>.xml`; the date 
 UTC date of the message. Work orders alternate between the B2MML V0401 namespace and
 the V07 namespace (same element names; the namespace tells the version):
 
-- `ProductionSchedule` (on release): ProductionRequest with one SegmentRequirement per
-  routing operation; the first carries MaterialConsumedRequirement per BOM component,
+- `ProductionSchedule` (on release): ProductionRequest with the planned StartTime and
+  EndTime (the due date) and one SegmentRequirement per routing operation; the first carries MaterialConsumedRequirement per BOM component,
   the last MaterialProducedRequirement.
 - `ProductionPerformance` at start (`ProductionPerformance_<WO>_start.xml`): ProductionResponse
   with StartTime and the first SegmentResponse (ActualStartTime, EquipmentActual) carrying a
@@ -16,7 +16,8 @@ the V07 namespace (same element names; the namespace tells the version):
 - `MaterialInformation` (on completion): MaterialLot per lot the work order left behind
   (after lot splits/merges) with ID, MaterialDefinitionID, Status and Quantity.
 
-Material IDs are MES codes, quantities are in MES units, times ISO 8601 with offset.
+Material IDs are MES codes, quantities are in MES units, times ISO 8601 in plant local time
+with offset and microsecond precision (the same instants as the NDJSON events).
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ class _Builder:
 
 def production_schedule(namespace: str, work_order_id: str, published_at: str, material_code: str,
                         planned_quantity: object, unit: str, operations: list[tuple[int, str]],
-                        components: list[tuple[str, object, str]]) -> bytes:
-    """operations: (operation_seq, machine_id); components: (MES code, quantity, unit)."""
+                        components: list[tuple[str, object, str]], start_at: str | None = None,
+                        end_at: str | None = None) -> bytes:
+    """operations: (operation_seq, machine_id); components: (MES code, quantity, unit); start_at/end_at: the
+    requested (planned) start and end - the due date - of the production request."""
     b = _Builder(namespace)
     root = b.element(None, "ProductionSchedule")
     b.element(root, "ID", f"PS-{work_order_id}")
@@ -60,6 +63,10 @@ def production_schedule(namespace: str, work_order_id: str, published_at: str, m
     request = b.element(root, "ProductionRequest")
     b.element(request, "ID", work_order_id)
     b.element(request, "Description", f"Produce {planned_quantity} {unit} of {material_code}")
+    if start_at is not None:
+        b.element(request, "StartTime", start_at)
+    if end_at is not None:
+        b.element(request, "EndTime", end_at)
     for index, (operation_seq, machine_id) in enumerate(operations):
         segment = b.element(request, "SegmentRequirement")
         b.element(segment, "ID", f"{work_order_id}-{operation_seq}")

@@ -1,17 +1,38 @@
 """Warehouse logistics: supplier receipts and putaway, bin moves, unreported shrinkage,
-cycle counts, customer shipments (pick + ship) and end-of-day returns from line side."""
+cycle counts, customer orders shipped (pick + ship, sometimes short or late) and
+end-of-day returns from line side."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from .catalog import BOM, MATERIALS_BY_ID, purchased_materials
 from .master_data import RECEIVING_DOCK, SHIPPING_DOCK, ZONE_BY_MATERIAL_TYPE, line_side_location
 from .shift_calendar import is_working_day
-from .timeutil import local_to_epoch
+from .timeutil import iso_local_s, local_to_epoch
 
 PLANNED_SECONDS_PER_LINE_DAY = 52200.0
+SHORT_ORDER_SHARE = 0.08  # customer orders for more than the stock: shipped short
+LATE_PROMISE_SHARE = 0.08  # orders promised earlier than the dock ships them: late
+
+
+@dataclass
+class OpenShipment:
+    customer_id: str
+    material_id: str
+    ordered: int  # base unit
+    due_at: float
+    lots_pending: int
+    shipped: int = 0  # base unit
+
+    def truth_row(self, shipment_id: str, shipped_at: float | None) -> tuple:
+        """A `truth/shipments` row; on-time and in-full are null while not shipped."""
+        shipped = shipped_at is not None
+        return (shipment_id, self.customer_id, self.material_id, float(self.ordered), float(self.shipped),
+                self.due_at, shipped_at, shipped_at <= self.due_at if shipped else None,
+                self.shipped >= self.ordered if shipped else None)
 
 
 def local_times_in_utc_day(model, day: date, local_time: time, working_days_only: bool) -> list[float]:
@@ -32,6 +53,7 @@ class Logistics:
     def __init__(self, model):
         self.model = model
         self.stock_targets = self._stock_targets()
+        self.open_shipments: dict[str, OpenShipment] = {}
 
     def _stock_targets(self) -> dict[str, tuple[int, int]]:
         model = self.model
@@ -162,6 +184,14 @@ class Logistics:
 
     # --- outbound ---------------------------------------------------------------------
     def ship_orders(self) -> None:
+        """Customer orders of the day, each picked now and shipped 1-2.5 h later as one shipment.
+
+        The order is for 40-90 % of the stock of the best-stocked finished good; for
+        `SHORT_ORDER_SHARE` of orders the customer asks for 5-50 % more than the stock and
+        the shipment goes out short. The promised ship time (`due_at`) is at or up to 4 h
+        after the ship time, for `LATE_PROMISE_SHARE` of orders 10-120 min before it (late).
+        Ship and due times are whole seconds, as the WMS stamps them. The order's promise is drawn
+        from the sub-stream `rng_customer_orders`, the rest from the logistics RNG as before."""
         model = self.model
         rng = model.rng_logistics
         finished = sorted(m for m, spec in MATERIALS_BY_ID.items() if spec.material_type == "finished")
@@ -170,33 +200,58 @@ class Logistics:
             available = model.warehouse.available_quantity(material_id)
             if available == 0:
                 continue
-            quantity = max(1, int(available * float(rng.uniform(0.4, 0.9))))
+            fraction = float(rng.uniform(0.4, 0.9))
             customers = model.master.tables["customers"]
             customer_id = customers[int(rng.integers(len(customers)))]["customer_id"]
+            ship_at = model.now + round(float(rng.uniform(3600.0, 9000.0)))
+            short_draw, excess, late_draw, promise = (float(x) for x in model.rng_customer_orders.random(4))
+            if short_draw < SHORT_ORDER_SHARE:
+                ordered = available + max(1, math.ceil(available * (0.05 + 0.45 * excess)))
+            else:
+                ordered = max(1, int(available * fraction))
+            if late_draw < LATE_PROMISE_SHARE:
+                due_at = ship_at - round(600.0 + 6600.0 * promise)
+            else:
+                due_at = ship_at + round(14400.0 * promise)
+            quantity = min(ordered, available)
             shipment_id = model.next_id("SHP-", 6)
-            ship_at = model.now + float(rng.uniform(3600.0, 9000.0))
-            for lot_id, lot_quantity in model.warehouse.allocate(material_id, quantity):
+            order_fields = dict(customer_id=customer_id, shipment_id=shipment_id,
+                                ordered_quantity=model.wms_quantity(material_id, ordered),
+                                due_at=iso_local_s(due_at, model.tz))
+            allocations = model.warehouse.allocate(material_id, quantity)
+            self.open_shipments[shipment_id] = OpenShipment(customer_id, material_id, ordered, due_at,
+                                                            len(allocations))
+            for lot_id, lot_quantity in allocations:
                 bin_id = model.warehouse.take(lot_id, lot_quantity)
                 row = model.emit_wms("PICK", model.now, material_id, lot_code=lot_id,
                                      quantity=model.wms_quantity(material_id, lot_quantity),
                                      from_location_code=model.wms_location(bin_id),
-                                     to_location_code=model.wms_location(SHIPPING_DOCK),
-                                     customer_id=customer_id, shipment_id=shipment_id)
+                                     to_location_code=model.wms_location(SHIPPING_DOCK), **order_fields)
                 model.record_movement(model.now, material_id, lot_id, bin_id, SHIPPING_DOCK, lot_quantity, "pick",
                                       row["transaction_id"])
                 model.stage(material_id, lot_id, SHIPPING_DOCK, lot_quantity)
-                model.schedule(ship_at, self.ship_lot, material_id, lot_id, lot_quantity, customer_id, shipment_id)
+                model.schedule(ship_at, self.ship_lot, material_id, lot_id, lot_quantity, order_fields)
 
-    def ship_lot(self, material_id: str, lot_id: str, quantity: int, customer_id: str, shipment_id: str) -> None:
+    def ship_lot(self, material_id: str, lot_id: str, quantity: int, order_fields: dict[str, str]) -> None:
         model = self.model
+        shipment_id = order_fields["shipment_id"]
         row = model.emit_wms("SHIPMENT", model.now, material_id, lot_code=lot_id,
                              quantity=model.wms_quantity(material_id, quantity),
-                             from_location_code=model.wms_location(SHIPPING_DOCK), customer_id=customer_id,
-                             shipment_id=shipment_id)
+                             from_location_code=model.wms_location(SHIPPING_DOCK), **order_fields)
         model.record_movement(model.now, material_id, lot_id, SHIPPING_DOCK, "V-CUSTOMER", quantity, "shipment",
                               row["transaction_id"])
         model.record_edge(lot_id, f"SHP:{shipment_id}", "shipment", None, None, quantity, model.now)
         model.unstage(material_id, lot_id, SHIPPING_DOCK, quantity)
+        shipment = self.open_shipments[shipment_id]
+        shipment.shipped += quantity
+        shipment.lots_pending -= 1
+        if shipment.lots_pending == 0:
+            model.day.shipments.append(shipment.truth_row(shipment_id, model.now))
+            del self.open_shipments[shipment_id]
+
+    def unshipped_rows(self) -> list[tuple]:
+        """Truth rows of shipments picked but not shipped by the end of the simulated period."""
+        return [shipment.truth_row(shipment_id, None) for shipment_id, shipment in self.open_shipments.items()]
 
     def return_line_side(self) -> None:
         """Return whole handling units that no released work order needs any more."""

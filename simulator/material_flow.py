@@ -17,12 +17,12 @@ from .b2mml import NAMESPACES, production_performance_start, production_schedule
 from .catalog import BOM, MATERIALS_BY_ID, operation_count
 from .machine_logic import wake
 from .master_data import line_id, line_side_location
+from .planning import planned_dates
+from .plant_state import WorkOrder
 from .production_output import complete_work_order
+from .timeutil import iso_local_s, iso_local_us, iso_utc_us
 
 LINE_SIDE_BUFFER = 0.1  # share of a handling unit kept spare at line side
-from .plant_state import WorkOrder
-from .timeutil import iso_local_s
-
 
 
 class MaterialFlow:
@@ -36,21 +36,25 @@ class MaterialFlow:
         spec = MATERIALS_BY_ID[material_id]
         machines = model.master.machines_by_line[line_index][:operation_count(material_id, cfg.machines_per_line)]
         is_b2mml = bool(model.rng_plan.random() < cfg.b2mml_share)
+        planned_start_at, due_at = planned_dates(model, line_index, material_id, quantity, machines)
         work_order = WorkOrder(model.next_id("WO-", 6), material_id, line_index, quantity, model.now,
-                               tuple(machines), {c: q * quantity for c, q in BOM[material_id]}, is_b2mml)
+                               tuple(machines), {c: q * quantity for c, q in BOM[material_id]}, is_b2mml,
+                               planned_start_at=planned_start_at, due_at=due_at)
         if is_b2mml:
             work_order.b2mml_namespace = NAMESPACES[self.b2mml_count % 2]
             self.b2mml_count += 1
             components = [(MATERIALS_BY_ID[c].mes_code, model.mes_quantity(c, q), MATERIALS_BY_ID[c].mes_unit)
                           for c, q in work_order.requirements.items()]
             xml = production_schedule(work_order.b2mml_namespace, work_order.work_order_id,
-                                      iso_local_s(model.now, model.tz), spec.mes_code, quantity, spec.mes_unit,
-                                      [((k + 1) * 10, m) for k, m in enumerate(machines)], components)
+                                      iso_local_us(model.now, model.tz), spec.mes_code, quantity, spec.mes_unit,
+                                      [((k + 1) * 10, m) for k, m in enumerate(machines)], components,
+                                      iso_local_us(planned_start_at, model.tz), iso_local_us(due_at, model.tz))
             model.day.b2mml.append((f"ProductionSchedule_{work_order.work_order_id}.xml", xml))
         else:
             model.emit_mes("work_order_released", model.now, work_order_id=work_order.work_order_id,
                            line_id=line_id(line_index), material_code=spec.mes_code,
-                           planned_quantity=quantity, unit=spec.mes_unit)
+                           planned_quantity=quantity, unit=spec.mes_unit,
+                           planned_start_at=iso_utc_us(planned_start_at), due_at=iso_utc_us(due_at))
         model.work_orders[work_order.work_order_id] = work_order
         for op_index, machine in enumerate(machines):
             model.machines[machine].queue.append((work_order, op_index))
@@ -137,7 +141,7 @@ class MaterialFlow:
 
     def _report_b2mml_start(self, work_order: WorkOrder, machine_id: str, now: float) -> None:
         model = self.model
-        stamp = iso_local_s(now, model.tz)
+        stamp = iso_local_us(now, model.tz)
         consumed = [(MATERIALS_BY_ID[m].mes_code, lot, model.mes_quantity(m, q), MATERIALS_BY_ID[m].mes_unit)
                     for lot, m, q, _ in work_order.consumed]
         xml = production_performance_start(work_order.b2mml_namespace, work_order.work_order_id, stamp, stamp,

@@ -1,9 +1,13 @@
 """MES event contract: one JSON object per line in `mes/events/<YYYY-MM-DD>.ndjson`.
 
 Every event has `event_id` (unique string), `event_type` and `occurred_at` (ISO 8601,
-UTC, millisecond precision, `+00:00` offset). Material codes are MES codes and
-quantities are in the MES unit given in `unit` (see master/material_code_map.csv).
+UTC, microsecond precision, `+00:00` offset, e.g. `2026-01-05T05:12:33.120417+00:00`;
+the simulation time rounded to whole microseconds exactly as the truth tables round it).
+Material codes are MES codes and quantities are in the MES unit given in `unit` (see
+master/material_code_map.csv).
 Lot codes are plant-wide lot identifiers shared by MES, WMS and the ground truth.
+`work_order_released` carries the order's planned start and due date (see
+`simulator.planning`), stamped like `occurred_at`.
 
 Consumption is booked by the MES as a backflush at the start of the first operation
 of a work order (one `material_consumed` event per consumed lot). Work orders selected
@@ -22,6 +26,9 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
         "material_code": "MES code of the material to produce",
         "planned_quantity": "quantity to produce, in `unit`",
         "unit": "MES unit of the material",
+        "planned_start_at": "planned start (ISO 8601 UTC, microseconds): when the line's outstanding load "
+                            "is planned to be done",
+        "due_at": "due date (ISO 8601 UTC, microseconds): the planned completion, fixed at release",
     },
     "work_order_started": {
         "work_order_id": "work order identifier",

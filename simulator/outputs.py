@@ -121,6 +121,8 @@ class OutputWriter:
         truth.append("production_counts", rows_to_table("production_counts", records.counts))
         truth.append("movements", rows_to_table("movements", records.movements))
         truth.append("genealogy_edges", rows_to_table("genealogy_edges", records.genealogy))
+        truth.append("work_orders", rows_to_table("work_orders", records.work_orders))
+        truth.append("shipments", rows_to_table("shipments", records.shipments))
         fault_rows = []
         for fault in faults:
             self.fault_count += 1
@@ -141,6 +143,10 @@ class OutputWriter:
         result = oee_from_intervals(intervals, counts, shifts, self._ideal)
         return pa.Table.from_pandas(result, schema=SCHEMAS["oee_by_machine_shift"], preserve_index=False)
 
-    def close(self, stock_rows: list[tuple]) -> None:
+    def close(self, stock_rows: list[tuple], open_work_orders: list[tuple] = (),
+              open_shipments: list[tuple] = ()) -> None:
+        """Stock at the end, then the work orders and shipments still open, then every truth file closed."""
         self.truth.write_stock(stock_rows)
+        self.truth.append("work_orders", rows_to_table("work_orders", list(open_work_orders)))
+        self.truth.append("shipments", rows_to_table("shipments", list(open_shipments)))
         self.truth.close()

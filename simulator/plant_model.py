@@ -16,11 +16,11 @@ from .logistics import Logistics
 from .machine_logic import close_segment, machine_event
 from .material_flow import MaterialFlow
 from .planning import schedule_planning
-from .master_data import MasterData, line_side_location
+from .master_data import MasterData, line_id, line_side_location
 from .mes_events import build_event
 from .plant_state import MachineState, WorkOrder
 from .shift_calendar import DayCalendar
-from .timeutil import SECONDS_PER_DAY, day_offset, iso_local_s, iso_utc_ms, utc_day_start
+from .timeutil import SECONDS_PER_DAY, day_offset, iso_local_s, iso_utc_us, utc_day_start
 from .warehouse import LineSide, Warehouse
 from .wms_transactions import build_row, format_quantity
 
@@ -37,6 +37,8 @@ class DayRecords:
     intervals: list[list] = field(default_factory=list)
     breakdowns: list[tuple] = field(default_factory=list)
     counts: list[tuple] = field(default_factory=list)
+    work_orders: list[tuple] = field(default_factory=list)  # truth rows of work orders completed this day
+    shipments: list[tuple] = field(default_factory=list)  # truth rows of shipments shipped this day
     faults: list[dict] = field(default_factory=list)
     protected_keys: set[str] = field(default_factory=set)  # records carrying a simulation-level fault
     segments: dict[str, list[tuple]] = field(default_factory=dict)
@@ -58,6 +60,10 @@ class PlantModel:
         self.rng_plan = np.random.default_rng([cfg.seed, 11])
         self.rng_logistics = np.random.default_rng([cfg.seed, 12])
         self.rng_faults = np.random.default_rng([cfg.seed, 13])
+        # sub-streams of planning and logistics for the promises (work order due dates, customer orders): own
+        # streams, so adding them left every other draw - and so every existing scenario - as it was
+        self.rng_plan_dates = np.random.default_rng([cfg.seed, 11, 1])
+        self.rng_customer_orders = np.random.default_rng([cfg.seed, 12, 1])
         self.warehouse = Warehouse()
         self.line_sides = [LineSide() for _ in range(cfg.lines)]
         self.work_orders: dict[str, WorkOrder] = {}
@@ -117,7 +123,7 @@ class PlantModel:
         return format_quantity(base_quantity / unit_factor_to_base(spec, spec.wms_unit))
 
     def emit_mes(self, event_type: str, at: float, **fields) -> dict:
-        event = build_event(self.next_id("EV", 9), event_type, iso_utc_ms(at), **fields)
+        event = build_event(self.next_id("EV", 9), event_type, iso_utc_us(at), **fields)
         self.day.mes_events.append(event)
         return event
 
@@ -180,6 +186,18 @@ class PlantModel:
                     totals[key] = totals.get(key, 0) + quantity
         return [(m, lot, loc, float(q), MATERIALS_BY_ID[m].base_unit)
                 for (m, lot, loc), q in sorted(totals.items()) if q != 0]
+
+    def work_order_row(self, work_order: WorkOrder) -> tuple:
+        """A `truth/work_orders` row (base units); outcome columns are null until completion."""
+        done = work_order.completed_at is not None
+        return (work_order.work_order_id, line_id(work_order.line_index), work_order.material_id,
+                work_order.planned_quantity, work_order.released_at, work_order.started_at,
+                work_order.completed_at, work_order.due_at, work_order.good_quantity if done else None,
+                work_order.scrap_quantity if done else None, work_order.planned_start_at)
+
+    def open_work_order_rows(self) -> list[tuple]:
+        """Truth rows of work orders not completed by now (the end of the simulated period)."""
+        return [self.work_order_row(w) for w in sorted(self.work_orders.values(), key=lambda w: w.work_order_id)]
 
     @property
     def day_end(self) -> float:

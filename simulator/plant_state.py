@@ -33,6 +33,8 @@ class WorkOrder:
     requirements: dict[str, int]  # component material_id -> base quantity
     is_b2mml: bool = False
     b2mml_namespace: str = ""
+    planned_start_at: float | None = None
+    due_at: float | None = None
     started_at: float | None = None
     completed_at: float | None = None
     operation_done_at: list[float | None] = field(default_factory=list)
@@ -41,6 +43,7 @@ class WorkOrder:
     produced_lots: list[tuple[str, int]] = field(default_factory=list)
     final_lots: list[tuple[str, int]] = field(default_factory=list)
     good_quantity: int = 0
+    scrap_quantity: int = 0
 
     def __post_init__(self) -> None:
         if not self.operation_done_at:

@@ -7,7 +7,7 @@ from .b2mml import material_information, production_performance
 from .catalog import MATERIALS_BY_ID
 from .master_data import ZONE_BY_MATERIAL_TYPE, line_id, line_side_location
 from .plant_state import WorkOrder
-from .timeutil import iso_local_s
+from .timeutil import iso_local_us
 
 LOT_MERGE_PROBABILITY = 0.08
 LOT_SPLIT_PROBABILITY = 0.12
@@ -54,6 +54,7 @@ def complete_work_order(model, work_order: WorkOrder, machine, now: float) -> No
         model.schedule(now + float(rng.uniform(900.0, 3600.0)), putaway_production_lot, model, lot_id,
                        spec.material_id, size, work_order.line_index)
     _report_completion(model, work_order, now)
+    model.day.work_orders.append(model.work_order_row(work_order))
     if spec.material_type == "semi_finished":
         model.semi_pipeline[spec.material_id] -= work_order.planned_quantity
     del model.work_orders[work_order.work_order_id]
@@ -87,12 +88,13 @@ def _transform(model, work_order, sources, targets, kind, now) -> None:
 def _report_completion(model, work_order: WorkOrder, now: float) -> None:
     spec = MATERIALS_BY_ID[work_order.material_id]
     scrap = sum(result.scrap_quantity for result in work_order.operation_results)
+    work_order.scrap_quantity = scrap
     if not work_order.is_b2mml:
         model.emit_mes("work_order_completed", now, work_order_id=work_order.work_order_id,
                        line_id=line_id(work_order.line_index), good_quantity=work_order.good_quantity,
                        scrap_quantity=scrap, unit=spec.mes_unit)
         return
-    stamp = lambda t: iso_local_s(t, model.tz)  # noqa: E731
+    stamp = lambda t: iso_local_us(t, model.tz)  # noqa: E731
     consumed = [(MATERIALS_BY_ID[m].mes_code, lot, model.mes_quantity(m, q), MATERIALS_BY_ID[m].mes_unit)
                 for lot, m, q, _ in work_order.consumed]
     produced = [(spec.mes_code, lot, q, spec.mes_unit) for lot, q in work_order.produced_lots]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .timeutil import SECONDS_PER_DAY, local_to_epoch, utc_day_start
+from .timeutil import SECONDS_PER_DAY, local_date_of, local_to_epoch, utc_day_start
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,34 @@ def shifts_on_local_date(local_day: date, tz: ZoneInfo) -> list[ShiftInstance]:
         )
         for p in SHIFT_PATTERNS
     ]
+
+
+def working_periods(shift: ShiftInstance) -> list[tuple[float, float]]:
+    """The shift's working time: [start, end) pieces between its breaks."""
+    periods, cursor = [], shift.start_s
+    for break_start, break_end in shift.breaks:
+        periods.append((cursor, break_start))
+        cursor = break_end
+    periods.append((cursor, shift.end_s))
+    return periods
+
+
+def working_time_end(start_s: float, work_s: float, tz: ZoneInfo) -> float:
+    """The instant at which `work_s` seconds of scheduled shift time (breaks and unscheduled time excluded)
+    have passed after `start_s`; for no work, the first working instant at or after `start_s`."""
+    remaining = max(work_s, 0.0)
+    local_day = local_date_of(start_s, tz)  # shifts never cross local midnight
+    for _ in range(3660):
+        for shift in shifts_on_local_date(local_day, tz):
+            for period_start, period_end in working_periods(shift):
+                period_start = max(period_start, start_s)
+                if period_end <= period_start:
+                    continue
+                if period_end - period_start >= remaining:
+                    return period_start + remaining
+                remaining -= period_end - period_start
+        local_day += timedelta(days=1)
+    raise ValueError("shift calendar has no working time in ten years")
 
 
 def shifts_starting_in_utc_day(utc_day: date, tz: ZoneInfo) -> list[ShiftInstance]:

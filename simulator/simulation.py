@@ -59,7 +59,7 @@ def simulate(cfg: PlantConfig, out_dir: Path, progress: bool = False) -> Simulat
     writer = OutputWriter(cfg, master, out_dir)
     for day_index in tqdm(range(cfg.days), desc="simulating days", unit="day", disable=not progress):
         writer.write_day(model.run_day(day_index))
-    writer.close(model.physical_stock())
+    writer.close(model.physical_stock(), model.open_work_order_rows(), model.logistics.unshipped_rows())
     counts = dict(writer.counts)
     counts["transactions"] = counts["wms_rows"] + counts["mes_events"] + counts["signal_rows"]
     result = SimulationResult(out_dir, counts, writer.fault_count, dict(sorted(writer.fault_types.items())),

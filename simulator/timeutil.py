@@ -26,9 +26,23 @@ def local_date_of(epoch_s: float, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(epoch_s, tz=tz).date()
 
 
-def iso_utc_ms(epoch_s: float) -> str:
-    """ISO 8601 in UTC with millisecond precision, e.g. 2026-01-05T05:12:33.120+00:00."""
-    return datetime.fromtimestamp(round(epoch_s, 3), tz=timezone.utc).isoformat(timespec="milliseconds")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def datetime_us(epoch_s: float) -> datetime:
+    """Aware UTC datetime of the epoch seconds rounded to whole microseconds exactly as `epoch_to_us` rounds
+    (float64 product with 1e6, round half to even), so a text stamp and the truth agree to the microsecond."""
+    return EPOCH + timedelta(microseconds=round(epoch_s * 1_000_000))
+
+
+def iso_utc_us(epoch_s: float) -> str:
+    """ISO 8601 in UTC with microsecond precision, e.g. 2026-01-05T05:12:33.120417+00:00."""
+    return datetime_us(epoch_s).isoformat(timespec="microseconds")
+
+
+def iso_local_us(epoch_s: float, tz: ZoneInfo) -> str:
+    """ISO 8601 in plant local time with offset, microsecond precision (rounded like `iso_utc_us`)."""
+    return datetime_us(epoch_s).astimezone(tz).isoformat(timespec="microseconds")
 
 
 def iso_local_s(epoch_s: float, tz: ZoneInfo) -> str:

@@ -1,7 +1,17 @@
 """Ground-truth Parquet tables under `truth/` (canonical ids, base units, UTC timestamps).
 
 Streamed day by day with one row group per day; `stock.parquet` is written at the end
-from the simulator's physical ledgers."""
+from the simulator's physical ledgers.
+
+- `work_orders`: one row per released work order; rows of orders completed on a day are
+  written with that day, orders still open at the end of the simulated period last, with
+  null started_at / completed_at / good_quantity / scrap_quantity where not reached.
+  Quantities in the material's base unit; `due_at` and `planned_start_at` are the planned
+  dates fixed at release (`simulator.planning`).
+- `shipments`: one row per customer order / shipment; ordered and shipped quantity in the
+  base unit, `shipped_at` the time of its last SHIPMENT row, `is_on_time` = shipped_at <=
+  due_at, `is_in_full` = shipped >= ordered. Shipments picked but not shipped by the end
+  are written last with null shipped_at, is_on_time and is_in_full."""
 
 from __future__ import annotations
 
@@ -10,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .timeutil import epoch_to_us
 
 TS = pa.timestamp("us", tz="UTC")
 SCHEMAS: dict[str, pa.Schema] = {
@@ -29,26 +41,38 @@ SCHEMAS: dict[str, pa.Schema] = {
     "oee_by_machine_shift": pa.schema([
         ("machine_id", pa.string()), ("shift_date", pa.date32()), ("shift_id", pa.string()),
         ("shift_start_at", TS), ("shift_end_at", TS), ("planned_time_s", pa.float64()),
-        ("run_time_s", pa.float64()), ("ideal_time_s", pa.float64()), ("total_count", pa.int64()),
+        ("run_time_s", pa.float64()), ("unplanned_stop_count", pa.int64()), ("unplanned_stop_s", pa.float64()),
+        ("ideal_time_s", pa.float64()), ("total_count", pa.int64()),
         ("good_count", pa.int64()), ("availability", pa.float64()), ("performance", pa.float64()),
         ("quality", pa.float64()), ("oee", pa.float64())]),
+    "work_orders": pa.schema([
+        ("work_order_id", pa.string()), ("line_id", pa.string()), ("material_id", pa.string()),
+        ("planned_quantity", pa.int64()), ("released_at", TS), ("started_at", TS), ("completed_at", TS),
+        ("due_at", TS), ("good_quantity", pa.int64()), ("scrap_quantity", pa.int64()), ("planned_start_at", TS)]),
+    "shipments": pa.schema([
+        ("shipment_id", pa.string()), ("customer_id", pa.string()), ("material_id", pa.string()),
+        ("ordered_quantity", pa.float64()), ("shipped_quantity", pa.float64()), ("due_at", TS),
+        ("shipped_at", TS), ("is_on_time", pa.bool_()), ("is_in_full", pa.bool_())]),
     "faults": pa.schema([("fault_id", pa.string()), ("fault_type", pa.string()), ("source_system", pa.string()),
                          ("source_file", pa.string()), ("record_key", pa.string()), ("description", pa.string())]),
     "stock": pa.schema([("material_id", pa.string()), ("lot_id", pa.string()), ("location_id", pa.string()),
                         ("quantity", pa.float64()), ("base_unit", pa.string())]),
 }
-TIMESTAMP_COLUMNS = {"started_at", "ended_at", "counted_at", "occurred_at"}
+TIMESTAMP_COLUMNS = {name for schema in SCHEMAS.values() for name, kind in zip(schema.names, schema.types)
+                     if kind == TS}
 
 
 def rows_to_table(name: str, rows: list[tuple] | list[list]) -> pa.Table:
-    """Tuples in schema column order; timestamp columns given as epoch seconds."""
+    """Tuples in schema column order; timestamp columns given as epoch seconds (None for null), rounded to
+    whole microseconds by `epoch_to_us`."""
     schema = SCHEMAS[name]
     columns = list(zip(*rows)) if rows else [[] for _ in schema.names]
     arrays = []
     for field, values in zip(schema, columns):
         if field.type == TS and (not values or not hasattr(values[0], "tzinfo")):
-            micros = np.round(np.asarray(values, dtype=np.float64) * 1_000_000).astype(np.int64)
-            arrays.append(pa.array(micros, TS))
+            missing = np.array([v is None for v in values], dtype=bool)
+            seconds = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
+            arrays.append(pa.array(epoch_to_us(seconds), TS, mask=missing if missing.any() else None))
         else:
             arrays.append(pa.array(list(values), field.type))
     return pa.Table.from_arrays(arrays, schema=schema)

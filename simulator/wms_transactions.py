@@ -15,11 +15,16 @@ is empty. Quantity semantics:
   the material, `occurred_at` when it arrived line-side (supply lead time).
 - RETURN: line-side -> bin (whole handling units left over after production).
 - SHIPMENT: shipping dock -> customer, with `customer_id` and `shipment_id`.
+- PICK and SHIPMENT rows also carry the customer order of their shipment:
+  `ordered_quantity` (what the customer ordered, in `unit`; the shipment is short when
+  the stock could not cover it) and `due_at` (the promised ship time). Both are empty on
+  other types; exports from before these columns existed lack them.
 - COUNT: cycle count of one lot in `from_location_code`; `quantity` is empty,
   `counted_quantity` is what was physically found and `system_quantity` what the WMS
   expected (both in `unit`). The WMS adjusts its book to the counted quantity.
 
-`occurred_at` and `requested_at` are ISO 8601 in plant local time with UTC offset.
+`occurred_at`, `requested_at` and `due_at` are ISO 8601 in plant local time with UTC offset
+(whole seconds).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ WMS_COLUMNS: tuple[str, ...] = (
     "transaction_id", "transaction_type", "occurred_at", "material_code", "lot_code", "quantity",
     "unit", "from_location_code", "to_location_code", "supplier_id", "supplier_lot_code",
     "customer_id", "shipment_id", "work_order_id", "requested_at", "counted_quantity",
-    "system_quantity",
+    "system_quantity", "ordered_quantity", "due_at",
 )
 
 WMS_TYPE_DIRECTORIES: dict[str, str] = {

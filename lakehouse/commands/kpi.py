@@ -71,7 +71,7 @@ def _daily_rows(lake: DeltaLake, kpis: list[str], grain: str) -> pl.DataFrame:
     if grain != "shift":
         if not lake.exists("kpi_daily"):
             raise KpiQueryError(f"no gold.kpi_daily in {lake.root}: run `plantlake run` first")
-        return lake.scan("kpi_daily").filter(pl.col("kpi").is_in(kpis)).collect()
+        return lake.scan("kpi_daily").filter(pl.col("kpi").is_in(kpis)).rename({"kpi_date": "day"}).collect()
     per_shift = [k for k in kpis if KPI_DEFINITIONS[k].transform.startswith("equipment.") and k != "teep"]
     if sorted(per_shift) != sorted(kpis):
         raise KpiQueryError(f"only equipment KPIs have a shift grain; not {sorted(set(kpis) - set(per_shift))}")

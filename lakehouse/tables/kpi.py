@@ -30,10 +30,10 @@ TABLES = [
         ("machine_id", "shift_date", "shift_id")),
     TableSpec("kpi_daily", "gold", pa.schema([
         pa.field("kpi", _s, nullable=False), pa.field("scope_type", _s, nullable=False),
-        pa.field("scope_id", _s, nullable=False), pa.field("day", pa.date32(), nullable=False),
+        pa.field("scope_id", _s, nullable=False), pa.field("kpi_date", pa.date32(), nullable=False),
         pa.field("numerator", _f, nullable=False), pa.field("denominator", _f, nullable=False), ("value", _f)]),
         "Every KPI (OEE family, TEEP, MTBF/MTTR, yields, lead times, delivery, inventory) per scope and "
-        "plant-local day as numerator / denominator: dashboards and `plantlake kpi` roll it up to any scope "
+        "plant-local day (kpi_date) as numerator / denominator: dashboards and `plantlake kpi` roll it up to any scope "
         "and week or month by summing both and dividing last. Definitions: transforms/kpi/definitions.py.",
-        ("kpi", "scope_type", "scope_id", "day")),
+        ("kpi", "scope_type", "scope_id", "kpi_date")),
 ]

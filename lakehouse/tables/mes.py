@@ -16,8 +16,10 @@ def _event(*fields: pa.Field | tuple[str, pa.DataType]) -> pa.Schema:
 TABLES = [
     TableSpec("mes_work_order_events", "bronze", _event(
         pa.field("work_order_id", _s, nullable=False), ("line_id", _s), ("material_code", _s),
-        ("planned_quantity", _f), ("good_quantity", _f), ("scrap_quantity", _f), ("unit", _s)),
-        "Work order released, started and completed.", ("event_id",), partition_by=("event_date",)),
+        ("planned_quantity", _f), ("good_quantity", _f), ("scrap_quantity", _f), ("unit", _s),
+        ("planned_start_at", UTC), ("due_at", UTC)),
+        "Work order released, started and completed; a release carries the planned start and the due date "
+        "(planned completion), fixed at release.", ("event_id",), partition_by=("event_date",)),
     TableSpec("mes_operation_events", "bronze", _event(
         pa.field("work_order_id", _s, nullable=False), pa.field("operation_seq", _i, nullable=False),
         pa.field("machine_id", _s, nullable=False), ("quantity", _f), ("good_quantity", _f),

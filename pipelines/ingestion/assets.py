@@ -75,3 +75,10 @@ def contract_check_results(table_stats: dict[str, Counter], outcomes: list[FileO
                               metadata={"files": len(outcomes), "unbalanced_files": dg.MetadataValue.json(unbalanced),
                                         "rejected_files": dg.MetadataValue.json(rejected),
                                         "rows_read": sum(o.rows_read for o in outcomes)})
+
+
+# Written by the OPC UA collector process (`plantlake collect`), not by a Dagster run: an external asset, so the
+# lineage into the KPIs shows where unknown equipment time comes from.
+machine_signal_gaps = dg.AssetSpec(
+    table_key("machine_signal_gaps"), description=CATALOG["machine_signal_gaps"].description,
+    group_name="opcua_collector", kinds={"delta", "opcua"}, owners=["team:plant-data"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -94,3 +94,23 @@ def test_signals_contract_quarantines_bad_samples_and_keeps_bad_status_nans(tmp_
     assert verdicts.failures == {2: ["machine_id is a known machine code"],
                                  3: ["value is finite (or the sample is Bad)"],
                                  4: ["machine_id is present"]}
+
+
+@pytest.mark.parametrize(("table", "record_type", "type_column"), [
+    ("mes_work_order_events", "work_order_released", "event_type"),
+    ("wms_transactions", "PICK", "transaction_type")])
+def test_due_dates_may_lie_ahead_within_the_horizon(table: str, record_type: str, type_column: str,
+                                                    records: dict[str, pl.DataFrame],
+                                                    code_sets: dict[str, list[str]]) -> None:
+    contract = CONTRACTS[table]
+    text = records[table].filter(pl.col(type_column) == record_type).select(contract.column_names)
+    assert text.height > 0 and text["due_at"].is_not_null().all()
+    soon, late = (NOW + timedelta(days=30)).isoformat(), (NOW + timedelta(days=400)).isoformat()
+    key = contract.key[0]
+    sample = pl.concat([text.head(1)] * 3).with_columns(pl.col(key) + pl.int_range(pl.len()).cast(pl.String))
+    dated = sample.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(soon))
+        .when(pl.int_range(pl.len()) == 1).then(pl.lit(late)).otherwise(pl.col("due_at")).alias("due_at"),
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit(soon)).otherwise(pl.col("occurred_at")).alias("occurred_at"))
+    assert failures(contract, dated, code_sets) == {1: ["due_at is after 2000 and at most 366 days ahead"],
+                                                     2: ["occurred_at is after 2000 and not in the future"]}

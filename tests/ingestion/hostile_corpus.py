@@ -10,10 +10,11 @@ import gzip
 import json
 from dataclasses import dataclass
 
-from data_contracts.wms import WMS_TRANSACTIONS
+from data_contracts.wms import ADDED_COLUMNS, WMS_TRANSACTIONS
 
 COLUMNS = WMS_TRANSACTIONS.column_names
 HEADER = ",".join(COLUMNS)
+OLD_COLUMNS = tuple(c for c in COLUMNS if c not in ADDED_COLUMNS)  # an export from before the order columns
 WMS = "wms/receipts/2026-01-05.csv"
 MES = "mes/events/2026-01-05.ndjson"
 XML = "mes/b2mml/2026-01-05/message.xml"
@@ -57,6 +58,9 @@ def mes_file(*lines: str | dict[str, object]) -> bytes:
 
 
 GOOD = wms_line(transaction_id="T0")
+OLD_GOOD = ",".join(GOOD.split(",")[:len(OLD_COLUMNS)])
+PICK = wms_line(transaction_id="T0", transaction_type="PICK", supplier_id="", supplier_lot_code="",
+                customer_id="CUS-01", shipment_id="SHP-1", ordered_quantity="12", due_at="2026-01-05T17:00:00+01:00")
 
 
 def wms_bad(name: str, reason: str, **fields: str) -> Case:
@@ -81,6 +85,13 @@ CASES: list[Case] = [
          "missing ['unit']"),
     Case("extra column", WMS, wms_file(GOOD, header=HEADER + ",colour"), "rejected", (0, 0, 0, 0),
          "unexpected ['colour']"),
+    # columns added to the export later (ordered_quantity, due_at) may be absent: older files stay readable
+    Case("export from before the order columns", WMS, wms_file(OLD_GOOD, header=",".join(OLD_COLUMNS)), "landed",
+         (1, 1, 0, 0)),
+    Case("missing column in an old export", WMS,
+         wms_file(OLD_GOOD, header=",".join(OLD_COLUMNS).replace(",unit", "")), "rejected", (0, 0, 0, 0),
+         "missing ['unit']"),
+    Case("pick with its customer order", WMS, wms_file(PICK), "landed", (1, 1, 0, 0)),
     Case("header not utf-8", WMS, b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\n", "rejected", (0, 0, 0, 0),
          "header row is not valid"),
     Case("utf-8 BOM", WMS, b"\xef\xbb\xbf" + wms_file(GOOD), "landed", (1, 1, 0, 0)),
@@ -91,9 +102,9 @@ CASES: list[Case] = [
     Case("empty ndjson", MES, b"", "landed", (0, 0, 0, 0)),
     Case("gzip compressed ndjson", MES + ".gz", gzip.compress(mes_file(event())), "landed", (1, 1, 0, 0)),
     # --- CSV rows ----------------------------------------------------------------------------------------
-    Case("too few fields", WMS, wms_file(GOOD, "T9,RECEIPT"), "landed", (2, 1, 1, 0), "expected 17 fields, got 2"),
+    Case("too few fields", WMS, wms_file(GOOD, "T9,RECEIPT"), "landed", (2, 1, 1, 0), "expected 19 fields, got 2"),
     Case("too many fields", WMS, wms_file(GOOD, wms_line(transaction_id="T9") + ",x,y"), "landed", (2, 1, 1, 0),
-         "expected 17 fields, got 19"),
+         "expected 19 fields, got 21"),
     Case("invalid utf-8 row", WMS, csv_with_bytes(b"T9,RECEIPT,\xc3\x28,ALU"), "landed", (2, 1, 1, 0),
          "invalid utf-8"),
     Case("unterminated quote", WMS, csv_with_bytes(b'T9,RECEIPT,"2026-01-05T07:00:00+01:00,ALU'), "landed",
@@ -119,6 +130,11 @@ CASES: list[Case] = [
     wms_bad("timestamp in year 9999", "not in the future", transaction_id="T9",
             occurred_at="9999-12-31T23:59:59+00:00"),
     wms_bad("timestamp in 1970", "after 2000", transaction_id="T9", occurred_at="1970-01-01T00:00:00Z"),
+    wms_bad("due date centuries ahead", "due_at is after 2000 and at most 366 days ahead", transaction_id="T9",
+            due_at="2999-01-05T17:00:00+01:00"),
+    wms_bad("due date without zone", "due_at is ISO 8601 with a zone", transaction_id="T9",
+            due_at="2026-01-05T17:00:00"),
+    wms_bad("negative ordered quantity", "ordered_quantity within", transaction_id="T9", ordered_quantity="-3"),
     wms_bad("garbage timestamp", "occurred_at is ISO 8601 with a zone", transaction_id="T9",
             occurred_at="yesterday"),
     wms_bad("impossible date", "occurred_at is a real date and time", transaction_id="T9",
@@ -169,6 +185,13 @@ CASES: list[Case] = [
     mes_bad("extra field", "unexpected fields ['colour']", event(event_id="E9", colour="red")),
     mes_bad("timestamp without zone in JSON", "occurred_at is ISO 8601 with a zone",
             event(event_id="E9", occurred_at="2026-01-05 06:00:00")),
+    mes_bad("garbage due date", "due_at is ISO 8601 with a zone",
+            {"event_id": "E9", "event_type": "work_order_released", "occurred_at": "2026-01-05T03:00:00.000001+00:00",
+             "work_order_id": "WO-1", "line_id": None, "material_code": "400100", "planned_quantity": 10,
+             "unit": "EA", "planned_start_at": "2026-01-05T05:00:00.000000+00:00", "due_at": "next week"}),
+    Case("microsecond stamps", MES, mes_file(
+        event(event_id="E1", occurred_at="2026-01-05T06:00:00.000001+00:00"),
+        event(event_id="E2", occurred_at="2026-01-05T06:00:00.999999+00:00")), "landed", (2, 2, 0, 0)),
     mes_bad("split lots not a list", "split_lots must be a non-empty list",
             {"event_id": "E9", "event_type": "lot_split", "occurred_at": "2026-01-05T06:00:00Z",
              "material_code": "100100", "lot_code": "LOT-1", "split_lots": "LOT-1A", "unit": "G",

@@ -32,7 +32,7 @@ def write_wms(landing: Path, name: str, rows: list[dict[str, str]], header: str 
 
 
 def mes_event(event_id: str = "E1", event_type: str = "equipment_state_changed",
-              occurred_at: str = "2026-01-05T06:00:00.000+00:00", **fields: object) -> dict[str, object]:
+              occurred_at: str = "2026-01-05T06:00:00.000000+00:00", **fields: object) -> dict[str, object]:
     defaults: dict[str, dict[str, object]] = {
         "equipment_state_changed": {"machine_id": "L1-M1", "state": "running", "reason_code": "producing",
                                     "previous_state": "idle", "previous_reason_code": "no_order"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
@@ -89,3 +90,19 @@ def test_xml_attacks_and_garbage_are_rejected_with_a_logged_reason(master_lake: 
     log = master_lake.scan("ingest_log").collect().row(0, named=True)
     assert log["status"] == "rejected" and reason in log["error"]
     assert not master_lake.exists("mes_work_order_events")
+
+
+def test_schedule_start_and_end_time_land_as_planned_start_and_due_date(master_lake: DeltaLake,
+                                                                          landing: Path) -> None:
+    sample = (SAMPLES / "b2mml_v07_production_schedule.xml").read_text()
+    dated = sample.replace("<ID>WO-7</ID>", "<ID>WO-7</ID><StartTime>2026-01-05T07:00:00.000001+01:00</StartTime>"
+                                            "<EndTime>2026-01-06T15:30:12.345678+01:00</EndTime>")
+    target = landing / "mes" / "b2mml" / "2026-01-05" / "ProductionSchedule_WO-7.xml"
+    target.parent.mkdir(parents=True)
+    target.write_text(dated)
+    [outcome] = Lander(master_lake, landing).land_all()
+    assert (outcome.rows_landed, outcome.rows_quarantined) == (1, 0)
+    row = master_lake.read_arrow("mes_work_order_events").to_pylist()[0]
+    assert (row["event_type"], row["planned_start_at"], row["due_at"]) == (
+        "work_order_released", datetime(2026, 1, 5, 6, 0, 0, 1, tzinfo=timezone.utc),
+        datetime(2026, 1, 6, 14, 30, 12, 345678, tzinfo=timezone.utc))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import polars as pl
 
-from landing_files import mes_event, wms_row, write_mes, write_wms
+from landing_files import WMS_HEADER, mes_event, wms_row, write_mes, write_wms
 from ingestion.landing import Lander
 from lakehouse.delta_io import DeltaLake
 
@@ -103,3 +103,51 @@ def test_mes_events_route_to_their_tables(master_lake: DeltaLake, landing: Path)
     reasons = sorted(r["reasons"][0].split(":")[0] for r in
                      master_lake.read_arrow("quarantine_mes_events").to_pylist())
     assert reasons == ["invalid JSON", "unknown event_type 'teleported'"]
+
+
+STAMPS = ["2026-01-05T05:12:33.120417+00:00", "2026-01-05T05:12:33.999999+00:00",
+          "2026-01-05T06:12:34.000001+01:00", "2026-01-05T05:12:35.500000Z"]
+
+
+def released(event_id: str, occurred_at: str) -> dict[str, object]:
+    return mes_event(event_id, "work_order_released", occurred_at, work_order_id=f"WO-{event_id}",
+                     line_id="L1", material_code="400100", planned_quantity=10, unit="EA",
+                     planned_start_at="2026-01-05T06:00:00.000001+00:00", due_at="2026-01-07T13:45:10.654321+00:00")
+
+
+def test_microsecond_stamps_land_without_loss_on_both_ndjson_paths(master_lake: DeltaLake, landing: Path) -> None:
+    fast = [mes_event(f"F{i}", occurred_at=t) for i, t in enumerate(STAMPS)] + [released("FR", STAMPS[0])]
+    # a broken line makes Polars refuse the file: every line goes the line-by-line way
+    slow = [mes_event(f"S{i}", occurred_at=t) for i, t in enumerate(STAMPS)] + [released("SR", STAMPS[0]), '{"x']
+    write_mes(landing, "2026-01-05.ndjson", fast)
+    write_mes(landing, "2026-01-06.ndjson", slow)
+    outcomes = {o.source_file: o for o in land(master_lake, landing)}
+    assert [(o.rows_landed, o.rows_quarantined) for o in outcomes.values()] == [(5, 0), (5, 1)]
+    expected = [datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(timezone.utc) for t in STAMPS]
+    states = master_lake.read_arrow("mes_equipment_states").to_pylist()
+    for prefix in ("F", "S"):
+        got = sorted((r["event_id"], r["occurred_at"]) for r in states if r["event_id"].startswith(prefix))
+        assert [t for _, t in got] == expected
+    orders = {r["event_id"]: r for r in master_lake.read_arrow("mes_work_order_events").to_pylist()}
+    for event_id in ("FR", "SR"):
+        assert orders[event_id]["occurred_at"] == expected[0]
+        assert orders[event_id]["due_at"] == datetime(2026, 1, 7, 13, 45, 10, 654321, tzinfo=timezone.utc)
+        assert orders[event_id]["planned_start_at"] == datetime(2026, 1, 5, 6, 0, 0, 1, tzinfo=timezone.utc)
+
+
+def test_customer_order_columns_land_and_older_exports_read_them_as_null(master_lake: DeltaLake,
+                                                                          landing: Path) -> None:
+    from data_contracts.wms import ADDED_COLUMNS
+
+    pick = wms_row("T1", "PICK", supplier_id="", supplier_lot_code="", customer_id="CUS-01", shipment_id="SHP-1",
+                   ordered_quantity="12.5", due_at="2026-01-05T17:00:00+01:00")
+    write_wms(landing, "new.csv", [pick])
+    old_columns = [c for c in WMS_HEADER.split(",") if c not in ADDED_COLUMNS]
+    old = landing / "wms" / "receipts" / "old.csv"
+    old.write_text(",".join(old_columns) + "\n" + ",".join(wms_row("T2")[c] for c in old_columns) + "\n")
+    outcomes = land(master_lake, landing)
+    assert [(o.status, o.rows_landed, o.rows_quarantined) for o in outcomes] == [("landed", 1, 0)] * 2
+    rows = {r["transaction_id"]: r for r in master_lake.read_arrow("wms_transactions").to_pylist()}
+    assert (rows["T1"]["ordered_quantity"], rows["T1"]["due_at"]) == (
+        12.5, datetime(2026, 1, 5, 16, 0, tzinfo=timezone.utc))
+    assert (rows["T2"]["ordered_quantity"], rows["T2"]["due_at"]) == (None, None)

@@ -1,4 +1,4 @@
-"""`dagster dev` starts on the workspace and its GraphQL API lists every asset."""
+"""`dagster dev` starts on the workspace and its GraphQL API lists every asset, and the KPI assets' checks."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from pathlib import Path
 from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[2]
-QUERY = json.dumps({"query": "{ assetNodes { assetKey { path } groupName } }"}).encode()
+QUERY = json.dumps({"query": "{ assetNodes { assetKey { path } groupName "
+                               "assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }"}).encode()
+KPI_CHECKS = {
+    "gold/oee_by_machine_shift": {"ratios_within_bounds", "waterfall_adds_up"},
+    "gold/kpi_daily": {"primary_key_unique_not_null", "kpi_ratios_within_bounds",
+                       "kpi_daily_oee_matches_the_shift_table"},
+}
 
 
 def free_port() -> int:
@@ -47,6 +53,9 @@ def test_dagster_dev_serves_the_assets(tmp_path: Path) -> None:
         assert nodes is not None, "dagster dev did not answer within 120 s"
         served = sorted("/".join(n["assetKey"]["path"]) for n in nodes)
         assert served == sorted(k.to_user_string() for k in defs.resolve_all_asset_keys())
+        checks = {"/".join(n["assetKey"]["path"]): {c["name"] for c in n["assetChecksOrError"]["checks"]}
+                  for n in nodes if n["groupName"] == "kpi"}
+        assert checks == KPI_CHECKS
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -32,8 +32,9 @@ BRONZE_KEYS = sorted([
 INVENTORY_KEYS = sorted(["silver/fct_inventory_movements", "quarantine/quarantine_inventory_movements",
                          "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges",
                          "gold/reconciliation_differences"])
-KPI_KEYS = ["gold/oee_by_machine_shift"]
-EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS + KPI_KEYS)
+KPI_KEYS = ["gold/kpi_daily", "gold/oee_by_machine_shift"]
+COLLECTOR_KEYS = ["bronze/machine_signal_gaps"]  # external: written by `plantlake collect`
+EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS + KPI_KEYS + COLLECTOR_KEYS)
 
 
 def test_definitions_load_with_one_job_and_resources() -> None:
@@ -61,7 +62,7 @@ def test_every_asset_has_description_owner_group_and_kind() -> None:
 
 def test_checks_master_data_keys_contracts_and_conservation() -> None:
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
-    assert {k for k, name in checks if name == "primary_key_unique_not_null"} == set(MASTER_DATA_KEYS)
+    assert {k for k, name in checks if name == "primary_key_unique_not_null"} == {*MASTER_DATA_KEYS, "gold/kpi_daily"}
     assert {k for k, name in checks if name == "contract"} == {
         k for k in BRONZE_KEYS if k.startswith("bronze/mes_") or k in ("bronze/wms_transactions",
                                                                         "bronze/machine_signals")}
@@ -70,6 +71,8 @@ def test_checks_master_data_keys_contracts_and_conservation() -> None:
         "movement_pairs_sum_to_zero", "balances_match_recomputation", "no_unflagged_negative_balance"}
     assert {name for k, name in checks if k == "gold/oee_by_machine_shift"} == {
         "ratios_within_bounds", "waterfall_adds_up"}
+    assert {name for k, name in checks if k == "gold/kpi_daily"} == {
+        "primary_key_unique_not_null", "kpi_ratios_within_bounds", "kpi_daily_oee_matches_the_shift_table"}
 
 
 def test_jobs_schedule_and_sensor_are_defined() -> None:
@@ -82,7 +85,7 @@ def test_jobs_schedule_and_sensor_are_defined() -> None:
 def test_materialize_everything_into_a_tmp_lake(tmp_path: Path, clean_plant: Path) -> None:
     outcome = run_everything(lake_root=tmp_path / "lake", source_dir=clean_plant, echo=lambda _: None)
     assert outcome.success, outcome.failure
-    assert outcome.materialized == EXPECTED_ASSET_KEYS
+    assert outcome.materialized == sorted(set(EXPECTED_ASSET_KEYS) - set(COLLECTOR_KEYS))
     assert outcome.failed_checks == []
     lake = DeltaLake(tmp_path / "lake")
     for table, source in MASTER_FILES.items():
