@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import narwhals as nw
 import pyarrow as pa
 
 from lakehouse.engines import collect_arrow, lazy_frame
-
-# `.venv/bin/pytest` puts tests/ on sys.path but not the project root, so the folder tests/transforms can pass for
-# the `transforms` package (a namespace package) and this folder for `transforms.kpi`. Put the root first on
-# sys.path and, if `transforms` was already bound to that namespace by an earlier test module, let it search the
-# real package too (a regular package wins over a namespace folder of the same name).
-PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
-if PROJECT_ROOT not in sys.path:
-    sys.path.insert(0, PROJECT_ROOT)
-_transforms = sys.modules.get("transforms")
-if _transforms is not None and getattr(_transforms, "__file__", None) is None:
-    _transforms.__path__.append(str(Path(PROJECT_ROOT) / "transforms"))
 
 UTC = dt.timezone.utc
 PLANT_TZ = "Europe/Berlin"  # UTC+1 in January: 23:00Z is already the next plant day

@@ -5,12 +5,10 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-import kpi_support
-
 import transforms.kpi
 from transforms.kpi import KPI_DEFINITIONS
 
-DOCS = Path(kpi_support.PROJECT_ROOT) / "docs" / "kpis.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "kpis.md"
 UNITS = {"s", "ratio", "1/year", "days", "base unit"}
 
 
