@@ -5,7 +5,7 @@ The calendar is the simulator's (two shifts Mon-Fri, 06:00-14:00 and 14:00-22:00
 each, Europe/Berlin), built as dim_shift / dim_shift_break tables and cut by `transforms.shift_calendar`.
 
 Per machine and working day the MES reports a sequence that alternates running/producing with stops
-(27-55 stops a day, 64-120 state changes including breaks and the end of the day):
+(27-55 stops a day, about 60-120 state changes including breaks and the end of the day):
 micro_stop 30-240 s, starved 1-10 min, material_shortage 2-10 min, no_order 5-20 min, changeover 15-45 min,
 breakdown 10-60 min, planned_maintenance 30-60 min; planned_stop/break at each break start and the interrupted
 state again at its end; idle/not_scheduled at 22:00. The day starts running 0-120 s after 06:00 (the rest of
@@ -138,7 +138,8 @@ def generate(machines: int = 200, days: int = 365, seed: int = 11) -> OeeData:
     changeovers[kind == CHANGEOVER] = 1
     cumulative = np.cumsum(changeovers)  # segments are ordered by machine, day, position
     machine_of_seg = machine_of_md[seg_md]
-    before_machine = np.concatenate([[0], cumulative[np.cumsum(np.bincount(machine_of_seg, minlength=machines))[:-1] - 1]])
+    last_of_machine = np.cumsum(np.bincount(machine_of_seg, minlength=machines)) - 1
+    before_machine = np.concatenate([[0], cumulative[last_of_machine[:-1]]])
     material_index = (cumulative - before_machine[machine_of_seg]) % n_materials[machine_of_seg]
 
     # MES events: segment starts, breaks (break start, the interrupted state again at its end), end of day
