@@ -156,6 +156,7 @@ def shift_times(classified: Frame) -> Frame:
         _seconds_where(c("is_failure") & (c("cal_kind") == "work")).alias("failure_time_s"),
         (c("is_failure") & c("is_state_change")).cast(_I).sum().alias("failure_count"),
         _seconds_where(c("source") == "opcua").alias("opcua_sourced_time_s"),
+        _seconds_where(c("is_unmapped") & (c("cal_kind") == "work")).alias("unmapped_time_s"),
     ).with_columns((c("calendar_time_s") - c("break_time_s") - c("planned_stop_time_s") - c("not_scheduled_time_s")
                     - c("unknown_time_s")).alias("planned_time_s"))
 

@@ -31,7 +31,7 @@ Frame = nw.LazyFrame[Any]
 ADDITIVE = ["planned_time_s", "run_time_s", "ideal_time_s", "total_count", "good_count"]
 # Summed too when present: the rest of the waterfall and the failures behind MTBF and MTTR.
 ADDITIVE_DETAIL = ["calendar_time_s", "break_time_s", "planned_stop_time_s", "not_scheduled_time_s", "unknown_time_s",
-                   "micro_stop_time_s", "failure_time_s", "failure_count", "opcua_sourced_time_s"]
+                   "micro_stop_time_s", "failure_time_s", "failure_count", "opcua_sourced_time_s", "unmapped_time_s"]
 
 
 def _safe_ratio(numerator: str, denominator: str) -> nw.Expr:

@@ -18,6 +18,7 @@ TABLES = [
         pa.field("planned_time_s", _f, nullable=False), pa.field("run_time_s", _f, nullable=False),
         pa.field("micro_stop_time_s", _f, nullable=False), pa.field("failure_time_s", _f, nullable=False),
         pa.field("failure_count", _i, nullable=False), pa.field("opcua_sourced_time_s", _f, nullable=False),
+        pa.field("unmapped_time_s", _f, nullable=False),
         pa.field("ideal_time_s", _f, nullable=False), pa.field("total_count", _i, nullable=False),
         pa.field("good_count", _i, nullable=False), ("availability", _f), ("performance", _f), ("quality", _f),
         ("oee", _f), ("fully_productive_time_s", _f), ("availability_loss_s", _f), ("performance_loss_s", _f),

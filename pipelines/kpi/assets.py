@@ -1,4 +1,4 @@
-"""KPI assets (gold): OEE per machine and shift, with checks on its invariants."""
+"""KPI assets (gold): OEE per machine and shift with checks on its invariants; kpi_daily (pipelines/kpi/daily.py)."""
 
 import dagster as dg
 import polars as pl
@@ -40,6 +40,7 @@ def oee_by_machine_shift(lake: LakeResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={
         **result.as_metadata(), "performance_above_one": int(rows["is_performance_above_one"].sum()),
         "unknown_time_h": float(rows["unknown_time_s"].sum() / 3600),
+        "unmapped_state_time_h": float(rows["unmapped_time_s"].sum() / 3600),
         "micro_stop_threshold_s": mapping.micro_stop_threshold_s})
 
 

@@ -145,6 +145,10 @@ def test_the_loss_mapping_is_configuration(tmp_path: Path) -> None:
     custom = LossMapping.from_toml(config)
     changed = per_shift(tables(inputs, mapping=custom), custom)["M1"]
     assert changed["planned_time_s"] == 8 * 3600 - 1800 - 3600 and changed["run_time_s"] == changed["planned_time_s"]
+    unmapped = per_shift(tables(mes(("M1", us(5), "running", "producing"), ("M1", us(7), "setup", "tool_change"),
+                                    ("M1", us(8), "running", "producing"))))["M1"]
+    assert unmapped["unmapped_time_s"] == 3600  # a state the file does not know: an availability loss, counted
+    assert unmapped["planned_time_s"] == 8 * 3600 - 1800 and unmapped["run_time_s"] == 8 * 3600 - 1800 - 3600
     config.write_text('micro_stop_threshold_s = 300.0\n[states]\nrunning = "runnning_fast"\n')
     with pytest.raises(LossMappingError, match="runnning_fast"):
         LossMapping.from_toml(config)
