@@ -12,7 +12,6 @@ import time
 import duckdb
 import narwhals as nw
 import numpy as np
-import polars as pl
 import pyarrow as pa
 
 from lakehouse.engines import collect_arrow, lazy_frame

@@ -12,7 +12,7 @@ from data_contracts.mes import MES_CONTRACTS
 from data_contracts.rules import Contract
 from data_contracts.runner import validate_rows
 from data_contracts.wms import WMS_TRANSACTIONS
-from ingestion.sources import MES_B2MML, MES_NDJSON, WMS_CSV, Source
+from ingestion.sources import MES_B2MML, MES_NDJSON, WMS_CSV
 from simulator.master_data import build_master_data
 from simulator import FaultRates, PlantConfig
 

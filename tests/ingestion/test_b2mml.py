@@ -6,7 +6,6 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from ingestion.b2mml import read_b2mml
