@@ -8,7 +8,7 @@ import polars as pl
 
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
-from lakehouse.engines import collect_arrow
+from lakehouse.engines import collect_arrow, lazy_frame
 from pipelines.checks import table_key
 from pipelines.kpi.inputs import day_bounds
 from pipelines.resources import LakeResource
@@ -64,7 +64,7 @@ def kpi_daily(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     codes = _read(delta, "map_material_code")
     parts.append(pl.from_arrow(collect_arrow(end_to_end_lead_time(edges, codes, plant_timezone=inputs.plant_timezone))))
     long = pl.concat([p.cast({"numerator": pl.Float64, "denominator": pl.Float64}) for p in parts], how="vertical")
-    rows = (pl.from_arrow(collect_arrow(with_value(lake.frame(long.to_arrow())))).rename({"day": "kpi_date"})
+    rows = (pl.from_arrow(collect_arrow(with_value(lazy_frame(long.to_arrow())))).rename({"day": "kpi_date"})
             .sort("kpi", "scope_type", "scope_id", "kpi_date"))
     result = delta.overwrite("kpi_daily", rows)
     per_kpi = rows.group_by("kpi").len().sort("kpi")

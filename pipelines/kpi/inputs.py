@@ -32,9 +32,6 @@ class EquipmentInputs:
     counts: pa.Table       # machine_id, material_id, counted_at_us, total_count, good_count
     ideal: pa.Table        # machine_id, material_id, ideal_cycle_time_s
     end_us: int
-    first_day: date
-    last_day: date
-    plant_timezone: str
 
 
 def _us(column: str) -> pl.Expr:
@@ -100,7 +97,7 @@ def equipment_inputs(delta: DeltaLake) -> EquipmentInputs:
         mes=mes, opcua=_opcua_state(delta, start_us, end_us), opcua_codes=codes, gaps=_gaps(delta),
         calendar=calendar_boundaries(shifts_table, breaks, timezone_name, first, last), machines=machines,
         shifts=shifts, shift_days=shift_utc_days(shifts), counts=_counts(delta), ideal=ideal.to_arrow(),
-        end_us=end_us, first_day=first, last_day=last, plant_timezone=timezone_name)
+        end_us=end_us)
 
 
 def oee_frames(inputs: EquipmentInputs, mapping: LossMapping, to_frame: Callable[[pa.Table], Any]) -> OeeFrames:
