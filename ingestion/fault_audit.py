@@ -31,7 +31,9 @@ def _landed_keys(lake: DeltaLake) -> pl.DataFrame:
     for table in TRANSACTION_TABLES:
         if lake.exists(table):
             key = "transaction_id" if table == "wms_transactions" else "event_id"
-            frames.append(lake.scan(table).select(pl.col(key).alias("record_key"), "source_file").collect())
+            # one record can land as several rows (a lot merge: one per lot relation); count it once per file
+            frames.append(lake.scan(table).select(pl.col(key).alias("record_key"), "source_file").unique()
+                          .collect())
     return pl.concat(frames) if frames else pl.DataFrame(schema={"record_key": pl.String, "source_file": pl.String})
 
 
@@ -77,7 +79,7 @@ def audit_injected_faults(lake: DeltaLake, faults: pl.DataFrame) -> pl.DataFrame
     if not rows:
         return pl.DataFrame(schema={"fault_type": pl.String, "injected": pl.UInt32, "handled": pl.UInt32,
                                     "expected_outcome": pl.String})
-    return (pl.DataFrame(rows).group_by("fault_type")
+    return (pl.DataFrame(rows, schema={"fault_type": pl.String, "handled": pl.Boolean}).group_by("fault_type")
             .agg(pl.len().alias("injected"), pl.col("handled").sum().cast(pl.UInt32).alias("handled"))
             .with_columns(pl.col("fault_type").replace_strict(EXPECTED, default="?").alias("expected_outcome"))
             .sort("fault_type"))

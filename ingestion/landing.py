@@ -27,6 +27,7 @@ from ingestion.readers import read_bytes
 from ingestion.reference import code_sets
 from ingestion.sources import SOURCES, Source
 from lakehouse.delta_io import DeltaLake
+from lakehouse.schema import columns_to_arrow, rows_to_arrow
 
 BATCH_BYTES = 256 * 1024 * 1024
 BATCH_FILES = 1000
@@ -125,7 +126,8 @@ class Lander:
         for table, frames in routed.items():
             quarantine += self._land_table(outcomes, raws, table, source.contracts[table], pl.concat(frames))
         if quarantine:
-            self.lake.insert_new(source.quarantine_table, pl.DataFrame(quarantine))
+            self.lake.insert_new(source.quarantine_table,
+                                 rows_to_arrow(self.lake.spec(source.quarantine_table), quarantine))
         self.log_files(outcomes)
         self.remember(outcomes)
         return outcomes
@@ -216,7 +218,7 @@ class Lander:
     def mark_dirty(self, table: str, dates: set[date], already: set[date]) -> None:
         """Book the event-time partitions a run touched; is_late when the date had data before."""
         ordered = sorted(dates)
-        self.lake.insert_new("dirty_partitions", pa.table({
+        self.lake.insert_new("dirty_partitions", columns_to_arrow(self.lake.spec("dirty_partitions"), {
             "table_name": [table] * len(ordered), "event_date": pa.array(ordered, pa.date32()),
             "ingest_run_id": [self.run_id] * len(ordered), "is_late": [d in already for d in ordered],
             "marked_at": pa.array([self.now] * len(ordered), pa.timestamp("us", "UTC"))}))
@@ -224,7 +226,7 @@ class Lander:
     def log_files(self, outcomes: list[FileOutcome]) -> None:
         """Write the files' ingest log rows (last, after every table write of their batch)."""
         finished = datetime.now(timezone.utc)
-        self.lake.append("ingest_log", pa.table({
+        self.lake.append("ingest_log", columns_to_arrow(self.lake.spec("ingest_log"), {
             "file_sha256": [o.file_sha256 or f"unread:{o.source_file}" for o in outcomes],
             "ingest_run_id": [self.run_id] * len(outcomes), "source": [o.source for o in outcomes],
             "source_file": [o.source_file for o in outcomes], "file_bytes": [o.file_bytes for o in outcomes],

@@ -38,7 +38,8 @@ def expand_lot_relations(frame: pl.DataFrame, parsed: ParsedFile) -> tuple[pl.Da
             rows.append(expanded)
     pieces = [produced.drop([c for c in LIST_FIELD.values() if c in produced.columns])]
     if rows:
-        schema = {name: pl.String for name in rows[0]} | {"_line": pl.Int64, "_seq": pl.Int64}
+        names = dict.fromkeys(name for row in rows for name in row)
+        schema = {name: pl.String for name in names} | {"_line": pl.Int64, "_seq": pl.Int64}
         pieces.append(pl.DataFrame(rows, schema=schema))
     return pl.concat(pieces, how="diagonal_relaxed"), rejections
 

@@ -18,6 +18,7 @@ from data_contracts.signals import REQUIRED_COLUMNS, signal_suite, signal_valida
 from ingestion.landing import FileOutcome, Lander
 from ingestion.opcua.backfill import to_signal_rows
 from ingestion.reference import code_sets
+from lakehouse.schema import columns_to_arrow
 
 SOURCE = "signals_parquet"
 PATTERNS = ("signals/*.parquet", "signals/**/*.parquet")
@@ -94,7 +95,7 @@ def _quarantine(lander: Lander, outcome: FileOutcome, frame: pl.DataFrame, bad: 
                 failures: dict[int, list[str]], table_failures: list[str]) -> None:
     rows = frame[bad].with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")).to_dicts()
     payloads = [json.dumps(r, default=str, sort_keys=True) for r in rows]
-    lander.lake.insert_new("quarantine_machine_signals", pa.table({
+    lander.lake.insert_new("quarantine_machine_signals", columns_to_arrow(lander.lake.spec("quarantine_machine_signals"), {
         "file_sha256": [outcome.file_sha256] * len(bad), "source_line": [i + 1 for i in bad],
         "record_seq": [0] * len(bad), "source_file": [outcome.source_file] * len(bad),
         "record_type": ["signal"] * len(bad), "raw_payload": payloads,

@@ -38,6 +38,7 @@ def run(settings: Settings, source_dir: Path) -> None:
     click.echo(lake_summary(settings.lake_root))
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
+    _print_ingest_audit(settings.lake_root, source_dir)
 
 
 @main.command()

@@ -73,9 +73,36 @@ def conform(spec: TableSpec, data: Any) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=expected)
 
 
+def rows_to_arrow(spec: TableSpec, rows: list[dict[str, Any]]) -> pa.Table:
+    """Row dicts as an Arrow table typed by the table's catalog schema, never by inferring from the rows.
+
+    A key the schema does not have raises `SchemaMismatchError` (nothing is dropped silently); a missing key
+    is null, which `conform` rejects later for a non-nullable column.
+    """
+    names = set(spec.schema.names)
+    extra = sorted({key for row in rows for key in row} - names)
+    if extra:
+        raise SchemaMismatchError(spec.qualified_name, extra=extra)
+    try:
+        return pa.Table.from_pylist(rows, schema=spec.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise SchemaMismatchError(spec.qualified_name, mistyped={"(rows)": str(exc).splitlines()[0]}) from exc
+
+
+def columns_to_arrow(spec: TableSpec, columns: dict[str, Any]) -> pa.Table:
+    """Python columns (lists or Arrow arrays) as an Arrow table typed by the table's catalog schema."""
+    extra = sorted(set(columns) - set(spec.schema.names))
+    if extra:
+        raise SchemaMismatchError(spec.qualified_name, extra=extra)
+    try:
+        return pa.Table.from_pydict(columns, schema=spec.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise SchemaMismatchError(spec.qualified_name, mistyped={"(columns)": str(exc).splitlines()[0]}) from exc
+
+
 def _naive_to_zoned(source: pa.DataType, target: pa.DataType) -> bool:
     return (pa.types.is_timestamp(source) and pa.types.is_timestamp(target)
             and source.tz is None and target.tz is not None)
 
 
-__all__ = ["SchemaMismatchError", "conform", "to_arrow"]
+__all__ = ["SchemaMismatchError", "columns_to_arrow", "conform", "rows_to_arrow", "to_arrow"]

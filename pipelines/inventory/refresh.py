@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 
 from lakehouse.delta_io import DeltaLake
+from lakehouse.schema import columns_to_arrow
 
 MOVEMENT_SOURCES = ("wms_transactions", "mes_material_consumption", "mes_lot_events")
 
@@ -70,7 +71,7 @@ def ledger_scope(lake: DeltaLake, *, full: bool) -> Scope:
 
 def log_refresh(lake: DeltaLake, table: str, scope: Scope, rows_written: int, *,
                 touched_material_ids: list[str] | None = None) -> None:
-    lake.append("refresh_log", pa.table({
+    lake.append("refresh_log", columns_to_arrow(lake.spec("refresh_log"), {
         "table_name": [table], "run_id": [uuid.uuid4().hex[:12]],
         "refreshed_at": pa.array([datetime.now(timezone.utc)], pa.timestamp("us", "UTC")),
         "is_full": [scope.is_full], "source_version": pa.array([scope.source_version], pa.int64()),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
-import pyarrow as pa
 
 from lakehouse.catalog import CATALOG
+from lakehouse.schema import columns_to_arrow
 from pipelines.checks import primary_key_check, table_key
 from pipelines.resources import LakeResource, LandingResource
 
@@ -43,7 +43,8 @@ def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
           metadata={"source_file": "master/plant.json", "primary_key": ["plant_name"]})
 def dim_plant(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
     plant = landing.read_json("master/plant.json")
-    row = pa.table({"plant_name": [plant["plant_name"]], "plant_timezone": [plant["plant_timezone"]]})
+    row = columns_to_arrow(CATALOG["dim_plant"], {"plant_name": [plant["plant_name"]],
+                                                 "plant_timezone": [plant["plant_timezone"]]})
     return dg.MaterializeResult(metadata=lake.lake().overwrite("dim_plant", row).as_metadata())
 
 

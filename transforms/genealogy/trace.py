@@ -138,7 +138,8 @@ def _walk_nodes(index: GenealogyIndex, walk: Traversal) -> pl.DataFrame:
     relation = "ancestor" if walk.direction == "backward" else "descendant"
     return pl.DataFrame({"node_id": index.node_names(walk.nodes),
                          "relation": np.where(walk.depths == 0, "root", relation),
-                         "depth": walk.depths, "share": share})
+                         "depth": walk.depths, "share": share},
+                        schema={"node_id": pl.String, "relation": pl.String, "depth": pl.Int64, "share": pl.Float64})
 
 
 def _merge_directions(nodes: pl.DataFrame) -> pl.DataFrame:
