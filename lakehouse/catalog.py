@@ -6,12 +6,15 @@ Domain modules under `lakehouse.tables` declare `TableSpec`s; `CATALOG` collects
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
 import pyarrow as pa
+
+from lakehouse.errors import UnknownTableError
 
 Layer = Literal["bronze", "silver", "gold", "quarantine"]
 LAYERS: tuple[str, ...] = get_args(Layer)
@@ -56,10 +59,22 @@ class Catalog:
             self._specs[spec.name] = spec
 
     def __getitem__(self, name: str) -> TableSpec:
+        """A table by `layer.table` (`gold.kpi_daily`) or by its bare name (`kpi_daily`)."""
+        layer, dot, bare = name.rpartition(".")
+        spec = self._specs.get(bare)
+        if spec is None or (dot and spec.layer != layer):
+            names = [s.qualified_name for s in self] + list(self._specs)
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise UnknownTableError(f"no table {name!r} in the catalog; {hint}`plantlake catalog` lists every table")
+        return spec
+
+    def __contains__(self, name: object) -> bool:
         try:
-            return self._specs[name]
-        except KeyError:
-            raise KeyError(f"no table {name!r} in the catalog; known: {sorted(self._specs)}") from None
+            self[str(name)]
+        except UnknownTableError:
+            return False
+        return True
 
     def __iter__(self) -> Iterator[TableSpec]:
         return iter(sorted(self._specs.values(), key=lambda s: (LAYERS.index(s.layer), s.name)))

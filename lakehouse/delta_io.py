@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
 from lakehouse.catalog import CATALOG, Catalog, TableSpec
+from lakehouse.errors import TableNotFoundError, VersionNotFoundError
 from lakehouse.schema import conform
 
 Version = int | datetime | None
@@ -72,10 +73,14 @@ class DeltaLake:
 
     def table(self, name: str, *, version: Version = None) -> DeltaTable:
         if not self.exists(name):
-            raise FileNotFoundError(f"table {self.spec(name).qualified_name} does not exist at {self.uri(name)}")
+            raise TableNotFoundError(f"table {self.spec(name).qualified_name} does not exist at {self.uri(name)}")
         dt = DeltaTable(self.uri(name))
         if version is not None:
-            dt.load_as_version(version)
+            try:
+                dt.load_as_version(version)
+            except Exception as error:  # delta-rs raises its own error types for a version it does not have
+                raise VersionNotFoundError(f"table {self.spec(name).qualified_name} has no version as of {version}: "
+                                           f"{str(error).splitlines()[0]}") from error
         return dt
 
     def version(self, name: str) -> int:

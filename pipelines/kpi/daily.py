@@ -14,12 +14,13 @@ from pipelines.kpi.inputs import day_bounds
 from pipelines.resources import LakeResource
 from transforms.kpi.daily import KpiInputs, kpi_families
 from transforms.kpi.definitions import KPI_DEFINITIONS
+from transforms.kpi.hierarchy import equipment_ancestors, scope_rollups
 from transforms.kpi.long_format import with_value
 from transforms.kpi.traceability import end_to_end_lead_time
 from transforms.shift_calendar import calendar_days
 
 KEY = table_key("kpi_daily")
-SOURCES = ["oee_by_machine_shift", "mes_work_order_events", "mes_quality_inspections", "wms_transactions",
+SOURCES = ["oee_by_machine_shift", "dim_equipment", "mes_work_order_events", "mes_quality_inspections", "wms_transactions",
            "fct_inventory_ledger", "fct_genealogy_edges", "dim_machine", "dim_location", "map_material_code",
            "dim_plant", "mes_equipment_states"]
 LEDGER_COLUMNS = ["material_id", "location_id", "occurred_at", "quantity_delta"]
@@ -32,6 +33,12 @@ TOLERANCE = 1e-9
 def _read(delta: DeltaLake, table: str, columns: list[str] | None = None) -> pl.DataFrame:
     frame = delta.scan(table)
     return (frame.select(columns) if columns else frame).collect()
+
+
+def site_id(delta: DeltaLake) -> str:
+    """The site's equipment id (the one `site` row of dim_equipment; `site` when there is none or several)."""
+    sites = delta.scan("dim_equipment").filter(pl.col("equipment_level") == "site").select("equipment_id").collect()
+    return sites.item() if sites.height == 1 else "site"
 
 
 def kpi_inputs(lake: LakeResource) -> KpiInputs:
@@ -63,7 +70,10 @@ def kpi_daily(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     edges = _read(delta, "fct_genealogy_edges")
     codes = _read(delta, "map_material_code")
     parts.append(pl.from_arrow(collect_arrow(end_to_end_lead_time(edges, codes, plant_timezone=inputs.plant_timezone))))
-    long = pl.concat([p.cast({"numerator": pl.Float64, "denominator": pl.Float64}) for p in parts], how="vertical")
+    native = pl.concat([p.cast({"numerator": pl.Float64, "denominator": pl.Float64}) for p in parts], how="vertical")
+    ancestors = equipment_ancestors(inputs.machines, lake.frame(delta.read_arrow("dim_equipment")))
+    rollups = scope_rollups(lake.frame(native.to_arrow()), ancestors, site_id=site_id(delta))
+    long = pl.concat([native, pl.from_arrow(collect_arrow(rollups))], how="vertical")
     rows = (pl.from_arrow(collect_arrow(with_value(lazy_frame(long.to_arrow())))).rename({"day": "kpi_date"})
             .sort("kpi", "scope_type", "scope_id", "kpi_date"))
     result = delta.overwrite("kpi_daily", rows)
@@ -89,7 +99,7 @@ def kpi_ratios_within_bounds(lake: LakeResource) -> dg.AssetCheckResult:
                 "time and sum of denominators = planned time, per machine")
 def kpi_daily_oee_matches_the_shift_table(lake: LakeResource) -> dg.AssetCheckResult:
     delta = lake.lake()
-    daily = (delta.scan("kpi_daily").filter(pl.col("kpi") == "oee").group_by(pl.col("scope_id").alias("machine_id"))
+    daily = (delta.scan("kpi_daily").filter((pl.col("kpi") == "oee") & (pl.col("scope_type") == "machine")).group_by(pl.col("scope_id").alias("machine_id"))
              .agg(pl.col("numerator").sum(), pl.col("denominator").sum()))
     shifts = delta.scan("oee_by_machine_shift").group_by("machine_id").agg(
         pl.col("fully_productive_time_s").sum(), pl.col("planned_time_s").sum())

@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 from genealogy_support import PlantLake, clean_plant_lake
 
-from lakehouse.commands.genealogy import recall_command, trace_command
-from lakehouse.settings import Settings
+from plantlake import Lake
+from plantlake.cli import main
+from plantlake.cli.genealogy import recall_command, trace_command
 from transforms.genealogy import GenealogyIndex, trace
 from transforms.genealogy.persistence import index_path, lake_index, load_index
 
@@ -35,7 +36,7 @@ def test_help_describes_both_commands() -> None:
 def test_trace_prints_json_equal_to_the_python_api(plant: PlantLake) -> None:
     lot = plant.finished_lots()[0]
     result = CliRunner().invoke(trace_command, [lot, "--direction", "backward", "--format", "json"],
-                                obj=Settings(lake_root=plant.lake.root))
+                                obj=Lake(plant.lake.root))
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["root"] == lot and document["direction"] == "backward"
@@ -50,7 +51,7 @@ def test_recall_writes_csv_to_a_file(plant: PlantLake, tmp_path: Path) -> None:
     supplier_lot = next(n for n in sorted(plant.truth_graph().nodes) if n.startswith("SUP:"))
     target = tmp_path / "recall.csv"
     result = CliRunner().invoke(recall_command, [supplier_lot.removeprefix("SUP:"), "--format", "csv",
-                                                 "--output", str(target)], obj=Settings(lake_root=plant.lake.root))
+                                                 "--output", str(target)], obj=Lake(plant.lake.root))
     assert result.exit_code == 0, result.output
     written = pl.read_csv(target)
     assert written.columns == ["lot", "shipment_id", "customer_id", "quantity", "unit", "occurred_at",
@@ -58,10 +59,10 @@ def test_recall_writes_csv_to_a_file(plant: PlantLake, tmp_path: Path) -> None:
 
 
 def test_missing_table_and_unknown_lot_are_clear_errors(plant: PlantLake, tmp_path: Path) -> None:
-    empty = CliRunner().invoke(trace_command, ["LOT-1"], obj=Settings(lake_root=tmp_path / "nolake"))
-    assert empty.exit_code != 0 and "run `plantlake run` first" in empty.output
-    unknown = CliRunner().invoke(trace_command, ["NO-SUCH-LOT"], obj=Settings(lake_root=plant.lake.root))
-    assert unknown.exit_code != 0 and "NO-SUCH-LOT" in unknown.output
+    empty = CliRunner().invoke(main, ["--lake", str(tmp_path / "nolake"), "trace", "LOT-1"])
+    assert empty.exit_code == 1 and "run `plantlake run`" in empty.output and empty.output.count("\n") == 1
+    unknown = CliRunner().invoke(main, ["--lake", str(plant.lake.root), "trace", "NO-SUCH-LOT"])
+    assert unknown.exit_code == 1 and "NO-SUCH-LOT" in unknown.output and "Traceback" not in unknown.output
 
 
 def test_the_index_is_saved_per_table_version_and_loads_equal(plant: PlantLake) -> None:

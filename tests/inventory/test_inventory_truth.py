@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from lakehouse.commands.stock import stock_as_of
+from plantlake import Lake
 from lakehouse.delta_io import DeltaLake
 from pipelines.run import run_everything
 from simulator import FaultRates, PlantConfig, simulate
@@ -59,7 +59,7 @@ def test_stock_on_hand_equals_ground_truth_exactly(clean_lake: tuple[DeltaLake, 
 def test_stock_as_of_past_times_equals_truth_rebuilt_from_events(clean_lake: tuple[DeltaLake, Path],
                                                                  moment: datetime) -> None:
     lake, plant = clean_lake
-    ours = stock_as_of(lake.root, moment).select(*KEYS, "quantity")
+    ours = Lake(lake.root).stock(moment).select(*KEYS, "quantity")
     truth = truth_stock_at(plant, moment)
     assert ours.height > 5
     assert ours.equals(truth)
@@ -68,10 +68,10 @@ def test_stock_as_of_past_times_equals_truth_rebuilt_from_events(clean_lake: tup
 def test_stock_filters_and_cli(clean_lake: tuple[DeltaLake, Path]) -> None:
     from click.testing import CliRunner
 
-    from lakehouse.cli import main
+    from plantlake.cli import main
 
     lake, plant = clean_lake
-    one = stock_as_of(lake.root, material="RM-1001")
+    one = Lake(lake.root).stock(material="RM-1001")
     assert one.height > 0 and set(one["material_id"]) == {"RM-1001"}
     result = CliRunner().invoke(main, ["--lake", str(lake.root), "stock", "--material", "RM-1001", "--format", "csv"])
     assert result.exit_code == 0, result.output

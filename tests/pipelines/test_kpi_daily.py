@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from lakehouse.cli import main
-from lakehouse.commands.kpi import KpiQueryError, kpi_query
+from plantlake import Lake, QueryError
+from plantlake.cli import main
 from lakehouse.delta_io import DeltaLake
 from pipelines.run import run_everything
 from simulator import FaultRates, PlantConfig, simulate
@@ -30,7 +30,7 @@ def plant_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def site_total(root: Path, kpi: str) -> tuple[float, float]:
-    rows = kpi_query(root, [kpi], scope="site", grain="month")
+    rows = Lake(root).kpi([kpi], scope="site", grain="month")
     return rows["numerator"].sum(), rows["denominator"].sum()
 
 
@@ -85,11 +85,11 @@ def test_a_week_equals_the_sum_of_its_days_for_every_scope(plant_lake: tuple[Pat
     _, root = plant_lake
     for kpi, scope in (("oee", "line"), ("mtbf", "area"), ("material_supply_lead_time", "line"),
                        ("inventory_turns", "material")):
-        days = kpi_query(root, [kpi], scope=scope, grain="day").with_columns(
+        days = Lake(root).kpi([kpi], scope=scope, grain="day").with_columns(
             pl.col("period").str.to_date().dt.truncate("1w").cast(pl.String).alias("week"))
         from_days = (days.group_by("scope_id", "week").agg(pl.col("numerator").sum(), pl.col("denominator").sum())
                      .sort("scope_id", "week"))
-        weeks = kpi_query(root, [kpi], scope=scope, grain="week").sort("scope_id", "period")
+        weeks = Lake(root).kpi([kpi], scope=scope, grain="week").sort("scope_id", "period")
         assert weeks.height == from_days.height > 1, kpi
         assert weeks["period"].to_list() == from_days["week"].to_list()
         assert weeks["numerator"].to_list() == pytest.approx(from_days["numerator"].to_list(), rel=1e-12)
@@ -98,8 +98,8 @@ def test_a_week_equals_the_sum_of_its_days_for_every_scope(plant_lake: tuple[Pat
 
 def test_machine_shifts_roll_up_to_the_line_day(plant_lake: tuple[Path, Path]) -> None:
     _, root = plant_lake
-    shifts = kpi_query(root, ["oee"], scope="machine", grain="shift")
-    lines = kpi_query(root, ["oee"], scope="line:LINE-01", grain="day")
+    shifts = Lake(root).kpi(["oee"], scope="machine", grain="shift")
+    lines = Lake(root).kpi(["oee"], scope="line:LINE-01", grain="day")
     first_day = lines["period"][0]
     mine = shifts.filter(pl.col("scope_id").str.starts_with("WC-01-") & pl.col("period").str.starts_with(first_day))
     assert mine.height == 6  # three machines, two shifts
@@ -127,9 +127,9 @@ def test_the_kpi_command_answers_in_json_csv_and_table(plant_lake: tuple[Path, P
 
 def test_questions_the_tables_cannot_answer_get_a_clear_error(plant_lake: tuple[Path, Path]) -> None:
     _, root = plant_lake
-    with pytest.raises(KpiQueryError, match="unknown KPI"):
-        kpi_query(root, ["oee_average"])
-    with pytest.raises(KpiQueryError, match="only equipment KPIs have a shift grain"):
-        kpi_query(root, ["otif"], grain="shift")
-    with pytest.raises(KpiQueryError, match="kept per customer"):
-        kpi_query(root, ["otif"], scope="line")
+    with pytest.raises(QueryError, match="unknown KPI"):
+        Lake(root).kpi(["oee_average"])
+    with pytest.raises(QueryError, match="only equipment KPIs"):
+        Lake(root).kpi(["otif"], grain="shift")
+    with pytest.raises(QueryError, match="kept per customer"):
+        Lake(root).kpi(["otif"], scope="line")

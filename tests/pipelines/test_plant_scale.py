@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingestion.fault_audit import audit_injected_faults
-from lakehouse.cli import main
+from plantlake.cli import main
 from lakehouse.delta_io import DeltaLake
 from simulator import FaultRates, PlantConfig, simulate
 

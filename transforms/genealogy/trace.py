@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
 
+from lakehouse.errors import QueryError, UnknownLotError
 from transforms.genealogy.edges import SHIPMENT_PREFIX, SUPPLIER_PREFIX
 from transforms.genealogy.export import as_csv, as_json, as_tree
 from transforms.genealogy.index import EDGE_TYPE_CODE, GenealogyIndex, Traversal
 from transforms.genealogy.shares import propagate_shares
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 TraceDirection = Literal["backward", "forward", "both"]
 PRODUCTION_EDGE_TYPES = ("consumption", "split", "merge")
 
 
-class UnknownNodeError(KeyError):
+class UnknownNodeError(UnknownLotError):
     """The lot (or supplier lot) is not in the genealogy."""
 
 
@@ -54,6 +58,19 @@ class TraceResult:
 
     def to_tree(self) -> str:
         return as_tree(self.root, self.direction, self.nodes, self.edges)
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The trace as a directed multigraph (one edge per edge row), material flowing parent -> child: nodes
+        carry node_kind, relation, depth and share; edges every column of their edge row (edge_type, quantity,
+        unit, occurred_at, ...)."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph(root=self.root, direction=self.direction)
+        for node in self.nodes.iter_rows(named=True):
+            graph.add_node(node.pop("node_id"), **node)
+        for edge in self.edges.iter_rows(named=True):
+            graph.add_edge(edge.pop("parent_node_id"), edge.pop("child_node_id"), **edge)
+        return graph
 
 
 @dataclass(frozen=True)
@@ -86,7 +103,7 @@ def trace(index_or_edges: GenealogyIndex | pl.DataFrame, lot: str, direction: Tr
           to_at: datetime | str | None = None) -> TraceResult:
     """Every node linked to `lot` (any depth unless max_depth), walking edges with from_at <= occurred_at <= to_at."""
     if direction not in ("backward", "forward", "both"):
-        raise ValueError(f"direction must be backward, forward or both, got {direction!r}")
+        raise QueryError(f"direction must be backward, forward or both, got {direction!r}")
     index = index_or_edges if isinstance(index_or_edges, GenealogyIndex) else GenealogyIndex.build(index_or_edges)
     root = index.node_id(lot)
     if root is None:

@@ -1,19 +1,35 @@
-"""The `plantlake` command line. Every subcommand takes --help; `--lake` (or PLANTLAKE_LAKE) picks the lake."""
+"""The `plantlake` command line: a thin layer over the Python API (`plantlake.Lake`). Every subcommand takes
+--help; `--lake` (or PLANTLAKE_LAKE) picks the lake. A `PlantlakeError` is printed as one line, exit code 1."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lakehouse.catalog import CATALOG
-from lakehouse.settings import ENGINES, Settings
+from lakehouse.errors import PlantlakeError
+from lakehouse.settings import ENGINES
+from plantlake.cli.output import FORMATS, echo_frame
+from plantlake.lake import Lake
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PlantlakeGroup(click.Group):
+    """Turns the library's own errors into one line on standard error (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlantlakeError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=PlantlakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--lake", "lake_root", type=click.Path(file_okay=False, path_type=Path), envvar="PLANTLAKE_LAKE",
               default=Path("lake"), show_default=True, help="Root folder of the Delta lake (env PLANTLAKE_LAKE).")
 @click.option("--engine", type=click.Choice(ENGINES), envvar="PLANTLAKE_ENGINE", default="polars",
@@ -21,24 +37,27 @@ from lakehouse.settings import ENGINES, Settings
 @click.pass_context
 def main(ctx: click.Context, lake_root: Path, engine: str) -> None:
     """plantlake: a manufacturing data lakehouse joining MES, WMS and OPC UA signals on Delta Lake."""
-    ctx.obj = Settings.from_env(lake_root=lake_root, engine=engine)
+    os.environ["PLANTLAKE_ENGINE"] = engine
+    ctx.obj = Lake(lake_root)
+
+
+SOURCE = click.option("--source", "source_dir", type=click.Path(file_okay=False, path_type=Path),
+                      envvar="PLANTLAKE_SOURCE_DIR", default=Path("landing"), show_default=True,
+                      help="Landing folder the source systems deliver into (env PLANTLAKE_SOURCE_DIR).")
 
 
 @main.command()
-@click.option("--source", "source_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="PLANTLAKE_SOURCE_DIR", default=Path("landing"), show_default=True,
-              help="Landing folder the source systems deliver into (env PLANTLAKE_SOURCE_DIR).")
+@SOURCE
 @click.pass_obj
-def run(settings: Settings, source_dir: Path) -> None:
-    """Materialize every asset in-process (no Dagster web server needed) and print the lake summary."""
-    from lakehouse.summary import lake_summary
-    from pipelines.run import run_everything
-
-    outcome = run_everything(lake_root=settings.lake_root, source_dir=source_dir, echo=click.echo)
-    click.echo(lake_summary(settings.lake_root))
+def run(lake: Lake, source_dir: Path) -> None:
+    """Materialize every asset in-process (no Dagster web server needed) and print the lake and its counts."""
+    if not source_dir.is_dir():
+        raise click.ClickException(f"landing folder {source_dir} does not exist")
+    outcome = lake.run(source_dir, echo=click.echo)
+    _print_tables(lake)
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
-    _print_ingest_audit(settings.lake_root, source_dir)
+    _print_ingest_audit(lake, source_dir)
 
 
 @main.command()
@@ -52,16 +71,13 @@ def run(settings: Settings, source_dir: Path) -> None:
 @click.option("--live-seconds", default=30.0, show_default=True,
               help="Seconds of live OPC UA collection from the simulator's server (0 to skip).")
 @click.pass_obj
-def demo(settings: Settings, source_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
+def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
          clean: bool, live_seconds: float) -> None:
     """Simulate the default plant, materialize every asset, print the summary and how to open the UI."""
-    import shutil
-
-    from lakehouse.summary import lake_summary
-    from pipelines.run import run_everything
+    from plantlake.report import inventory_report
     from simulator import FaultRates, PlantConfig, simulate
 
-    for folder in (source_dir, settings.lake_root):
+    for folder in (source_dir, lake.root):
         if folder.exists():
             shutil.rmtree(folder)
     config = PlantConfig(days=days, lines=lines, machines_per_line=machines_per_line, seed=seed,
@@ -69,24 +85,24 @@ def demo(settings: Settings, source_dir: Path, days: int, lines: int, machines_p
     click.echo(f"== simulating {lines} lines x {machines_per_line} machines x {days} days (seed {seed}) "
                f"into {source_dir}")
     click.echo(simulate(config, source_dir, progress=sys.stderr.isatty()).summary())
-    click.echo(f"\n== materializing every asset into {settings.lake_root}")
-    outcome = run_everything(lake_root=settings.lake_root, source_dir=source_dir, echo=click.echo)
-    click.echo("\n" + lake_summary(settings.lake_root))
+    click.echo(f"\n== materializing every asset into {lake.root}")
+    outcome = lake.run(source_dir, echo=click.echo)
+    click.echo("")
+    _print_tables(lake)
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
-    _print_ingest_audit(settings.lake_root, source_dir)
-    from pipelines.demo_report import inventory_report
-
-    click.echo("\n" + inventory_report(settings.lake_root))
+    _print_ingest_audit(lake, source_dir)
+    click.echo("\n" + inventory_report(lake.root))
     if live_seconds > 0:
         from pipelines.live_signals import collect_live_signals
 
         click.echo(f"\n== collecting {live_seconds:.0f} s of live OPC UA signals from the simulator's server (loopback)")
-        report = collect_live_signals(config, settings.lake_root, live_seconds)
+        report = collect_live_signals(config, lake.root, live_seconds)
         click.echo(f"{report.targets} nodes, {report.received:,} value changes received, {report.written:,} rows "
                    f"landed in bronze.machine_signals, {report.duplicates_skipped} duplicates skipped, "
                    f"{report.reconnects} reconnects, {len(report.gaps)} gaps")
-    click.echo("\nOpen the Dagster UI on these assets:  make ui   (then browse http://127.0.0.1:3000)")
+    click.echo("\nPython:  from plantlake import Lake; Lake().kpi('oee', scope='line', grain='week')")
+    click.echo("Open the Dagster UI on these assets:  make ui   (then browse http://127.0.0.1:3000)")
 
 
 @main.command()
@@ -95,53 +111,52 @@ def demo(settings: Settings, source_dir: Path, days: int, lines: int, machines_p
               help="Landing folder to ingest (env PLANTLAKE_SOURCE_DIR).")
 @click.option("--verbose", is_flag=True, help="Print one line per file.")
 @click.pass_obj
-def ingest(settings: Settings, source_dir: Path, verbose: bool) -> None:
+def ingest(lake: Lake, source_dir: Path, verbose: bool) -> None:
     """Land every new file of the landing folder in bronze (exactly once; bad rows to quarantine).
 
     Master data must be in the lake first (`plantlake run` lands it): contracts check codes against it."""
-    from ingestion.landing import Lander
-    from ingestion.report import format_counts, ingest_counts
-    from lakehouse.delta_io import DeltaLake
+    from ingestion.report import format_counts
 
-    lake = DeltaLake(settings.lake_root)
-    lander = Lander(lake, source_dir)
-
-    def show(outcome) -> None:
+    def show(outcome: Any) -> None:
         if verbose or outcome.status == "rejected":
             click.echo(f"  {outcome.status:<14} {outcome.source_file}  read={outcome.rows_read} "
                        f"landed={outcome.rows_landed} quarantined={outcome.rows_quarantined} "
                        f"duplicate={outcome.rows_duplicate}" + (f"  error: {outcome.error}" if outcome.error else ""))
 
-    from ingestion.signal_files import land_signal_files
-
-    outcomes = [*lander.land_all(progress=show), *land_signal_files(lander, progress=show)]
-    click.echo(f"ingest run {lander.run_id}: {len(outcomes)} files")
-    click.echo(format_counts(ingest_counts(lake, lander.run_id)))
-
-
-def _print_ingest_audit(lake_root: Path, source_dir: Path) -> None:
-    import polars as pl
-
-    from ingestion.fault_audit import audit_injected_faults, format_audit
-    from ingestion.report import format_counts, ingest_counts
-    from lakehouse.delta_io import DeltaLake
-
-    lake = DeltaLake(lake_root)
-    click.echo("\n== landed and quarantined per source")
-    click.echo(format_counts(ingest_counts(lake)))
-    faults = source_dir / "truth" / "faults.parquet"
-    if faults.exists():
-        click.echo("\n== the simulator's injected faults, and what ingestion did with them")
-        click.echo(format_audit(audit_injected_faults(lake, pl.read_parquet(faults))))
+    report = lake.ingest(source_dir, progress=show)
+    click.echo(f"ingest run {report.run_id}: {report.files} files")
+    click.echo(format_counts(report.counts))
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_obj
-def tables(settings: Settings) -> None:
-    """List the lake's tables with rows, version and files."""
-    from lakehouse.summary import lake_summary
+def tables(lake: Lake, fmt: str) -> None:
+    """List the lake's tables with rows, version, last write and description."""
+    rows = lake.tables()
+    if rows.is_empty():
+        click.echo(f"The lake at {lake.root} has no tables yet.")
+        return
+    echo_frame(rows if fmt != "table" else rows.drop("description"), fmt)
 
-    click.echo(lake_summary(settings.lake_root))
+
+@main.command()
+@click.argument("table")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N commits only.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def history(lake: Lake, table: str, limit: int | None, fmt: str) -> None:
+    """A table's commits (version, time, operation): what `lake.read(..., as_of=...)` can go back to."""
+    echo_frame(lake.history(table, limit), fmt, str_lengths=60)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def sql(lake: Lake, query: str, fmt: str) -> None:
+    """Run a DuckDB SQL QUERY over the lake (tables named `layer.table`, e.g. gold.kpi_daily)."""
+    echo_frame(lake.sql(query), fmt)
 
 
 @main.command()
@@ -161,24 +176,40 @@ def catalog(fmt: str) -> None:
 @click.option("--retention-hours", default=168, show_default=True,
               help="Vacuum keeps files needed by versions newer than this.")
 @click.pass_obj
-def maintain(settings: Settings, names: tuple[str, ...], retention_hours: int) -> None:
+def maintain(lake: Lake, names: tuple[str, ...], retention_hours: int) -> None:
     """Compact small files (optimize), vacuum old ones and write a checkpoint, per table."""
-    from lakehouse.delta_io import DeltaLake
+    for report in lake.maintain(names, retention_hours=retention_hours):
+        click.echo(f"{report.table}: compacted {report.files_removed} -> {report.files_added} files, "
+                   f"vacuumed {report.files_vacuumed}, checkpoint at version {report.version}")
 
-    lake = DeltaLake(settings.lake_root)
-    for name in names or tuple(spec.name for spec in lake.tables()):
-        metrics = lake.optimize(name)
-        removed = lake.vacuum(name, retention_hours=retention_hours)
-        lake.checkpoint(name)
-        click.echo(f"{name}: compacted {metrics['numFilesRemoved']} -> {metrics['numFilesAdded']} files, "
-                   f"vacuumed {len(removed)}, checkpoint at version {lake.version(name)}")
+
+def _print_tables(lake: Lake) -> None:
+    rows = lake.tables()
+    width = max([len(n) for n in rows["name"]] + [5])
+    click.echo(f"{'table':<{width}}  {'rows':>12}  {'version':>7}")
+    for name, count, version in rows.select("name", "rows", "version").iter_rows():
+        click.echo(f"{name:<{width}}  {count:>12,}  {version:>7}")
+
+
+def _print_ingest_audit(lake: Lake, source_dir: Path) -> None:
+    import polars as pl
+
+    from ingestion.fault_audit import audit_injected_faults, format_audit
+    from ingestion.report import format_counts, ingest_counts
+
+    click.echo("\n== landed and quarantined per source")
+    click.echo(format_counts(ingest_counts(lake.delta)))
+    faults = source_dir / "truth" / "faults.parquet"
+    if faults.exists():
+        click.echo("\n== the simulator's injected faults, and what ingestion did with them")
+        click.echo(format_audit(audit_injected_faults(lake.delta, pl.read_parquet(faults))))
 
 
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
-    from lakehouse.commands.genealogy import recall_command, trace_command
-    from lakehouse.commands.kpi import kpi_command
-    from lakehouse.commands.stock import stock_command
+    from plantlake.cli.genealogy import recall_command, trace_command
+    from plantlake.cli.kpi import kpi_command
+    from plantlake.cli.stock import stock_command
     from simulator.cli import simulate_command
 
     main.add_command(simulate_command, name="simulate")
@@ -190,7 +221,3 @@ def _mount_subcommands() -> None:
 
 
 _mount_subcommands()
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    main()

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from lakehouse.delta_io import DeltaLake
+from plantlake.lake import Lake
 
 
 def oee_lines(lake: DeltaLake) -> list[str]:
@@ -39,13 +40,11 @@ DEMO_KPIS = [  # (kpi, label, scale, unit shown)
 ]
 
 
-def kpi_lines(lake_root: Path) -> list[str]:
+def kpi_lines(lake: Lake) -> list[str]:
     """The plant's KPIs over the whole simulated period, at site scope (numerator / denominator summed)."""
-    from lakehouse.commands.kpi import kpi_query
-
-    if not DeltaLake(lake_root).exists("kpi_daily"):
+    if not lake.delta.exists("kpi_daily"):
         return ["  no kpi_daily table"]
-    rows = kpi_query(lake_root, [k for k, *_ in DEMO_KPIS], scope="site", grain="month")
+    rows = lake.kpi([k for k, *_ in DEMO_KPIS], scope="site", grain="month")
     totals = rows.group_by("kpi").agg(pl.col("numerator").sum(), pl.col("denominator").sum())
     by_kpi = {r["kpi"]: r for r in totals.iter_rows(named=True)}
     lines = []
@@ -61,10 +60,8 @@ def kpi_lines(lake_root: Path) -> list[str]:
 
 
 def inventory_report(lake_root: Path) -> str:
-    from transforms.genealogy.persistence import lake_index
-    from transforms.genealogy.trace import recall, trace
-
-    lake = DeltaLake(lake_root)
+    api = Lake(lake_root)
+    lake = api.delta
     stock = lake.scan("stock_on_hand").collect()
     by_material = (stock.group_by("material_id").agg(pl.col("quantity").sum(), pl.len().alias("balances"))
                    .sort("material_id"))
@@ -80,20 +77,19 @@ def inventory_report(lake_root: Path) -> str:
     lines += ["", "== OEE per line (A x P x Q, rolled up by summing times and counts over machines and shifts)"]
     lines += oee_lines(lake)
     lines += ["", "== plant KPIs for the simulated period (site; `plantlake kpi --list` names them all)"]
-    lines += kpi_lines(lake_root)
+    lines += kpi_lines(api)
 
     edges = lake.scan("fct_genealogy_edges").collect()
-    index = lake_index(lake)
     shipped = edges.filter(pl.col("edge_type") == "shipment").sort("occurred_at")
     if shipped.height:
         lot = shipped["parent_node_id"][-1]
-        backward = trace(index, lot, "backward", max_depth=3)
+        backward = api.trace_result(lot, direction="backward", max_depth=3)
         lines += ["", f"== backward trace of shipped lot {lot} (3 levels of {backward.nodes.height - 1} ancestors shown)",
                   backward.to_tree()]
     received = edges.filter(pl.col("edge_type") == "receipt").sort("occurred_at")
     if received.height:
         supplier_lot = received["parent_node_id"][0]
-        result = recall(index, supplier_lot)
+        result = api.recall_result(supplier_lot)
         lines += ["", f"== forward trace (recall) of supplier lot {supplier_lot}",
                   f"{len(result.affected_lots)} affected lots, {result.shipments.height} shipped lots, "
                   f"customers: {', '.join(result.customers) or 'none yet'}"]

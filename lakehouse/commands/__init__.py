@@ -1,1 +1,0 @@
-"""Subcommands of the plantlake command line, one module per domain."""

@@ -1,0 +1,286 @@
+"""`Lake`: the plant's lake as a data scientist, an app or a job sees it.
+
+    from plantlake import Lake
+    lake = Lake()                       # root from PLANTLAKE_LAKE, default ./lake
+    lake.tables()                       # name, layer, rows, version, last write, description
+    lake.read("gold.kpi_daily", as_of="2026-01-10", columns=[...], filters=[("kpi", "=", "oee")])
+    lake.sql("select * from gold.kpi_daily join silver.dim_machine on scope_id = machine_id")
+    lake.kpi("oee", scope="line", grain="week")
+    lake.stock(as_of="2026-01-10T12:00:00Z", material="RM-PA66")
+    lake.trace("LOT-0000123", direction="backward"); lake.recall("SL-4711")
+
+Tables are named `layer.table` (`gold.kpi_daily`) or by their bare name (`kpi_daily`), the same names as the CLI,
+DuckDB and the app use. Every error is a `plantlake.PlantlakeError` with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+import pyarrow as pa
+
+from lakehouse.catalog import CATALOG
+from lakehouse.delta_io import DeltaLake
+from lakehouse.errors import QueryError, TableNotFoundError, VersionNotFoundError
+from plantlake.as_of import AsOf, as_datetime, resolve_as_of
+from plantlake.filters import Filter, arrow_filters, polars_predicate
+
+if TYPE_CHECKING:
+    import duckdb
+    import networkx as nx
+    import pandas as pd
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+    from transforms.genealogy.trace import RecallResult, TraceResult
+
+ReadEngine = Literal["polars", "pandas", "arrow", "duckdb", "spark"]
+READ_ENGINES: tuple[str, ...] = ("polars", "pandas", "arrow", "duckdb", "spark")
+Direction = Literal["backward", "forward", "both"]
+Grain = Literal["shift", "day", "week", "month"]
+
+
+class Lake:
+    """The Delta lake under one root folder, read through one set of verbs."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root if root is not None else os.environ.get("PLANTLAKE_LAKE", "lake"))
+        self.delta = DeltaLake(self.root)
+
+    def __repr__(self) -> str:
+        return f"Lake({str(self.root)!r})"
+
+    # ---- what is there ---------------------------------------------------------------------------
+    def tables(self) -> pl.DataFrame:
+        """Every table this lake has: name (`layer.table`), layer, rows, version, last_write (UTC),
+        description."""
+        rows = []
+        for spec in self.delta.tables():
+            table = self.delta.table(spec.name)
+            last = table.history(1)[0]
+            rows.append({"name": spec.qualified_name, "layer": spec.layer, "rows": table.count(),
+                         "version": table.version(),
+                         "last_write": datetime.fromtimestamp(last["timestamp"] / 1000, tz=timezone.utc),
+                         "description": spec.description})
+        return pl.DataFrame(rows, schema={"name": pl.String, "layer": pl.String, "rows": pl.Int64,
+                                          "version": pl.Int64, "last_write": pl.Datetime("ms", "UTC"),
+                                          "description": pl.String})
+
+    def schema(self, name: str) -> pa.Schema:
+        """The table's declared Arrow schema (types and nullability), from the catalog."""
+        return self.delta.spec(name).schema
+
+    def describe(self, name: str) -> str:
+        """What the table holds, in the catalog's words."""
+        return self.delta.spec(name).description
+
+    def history(self, name: str, limit: int | None = None) -> pl.DataFrame:
+        """The table's commits, newest first: version, committed_at (UTC), operation, parameters, metrics."""
+        self._require(name)
+        rows = [{"version": entry.get("version"),
+                 "committed_at": datetime.fromtimestamp(entry["timestamp"] / 1000, tz=timezone.utc),
+                 "operation": entry.get("operation"),
+                 "parameters": _text_map(entry.get("operationParameters")),
+                 "metrics": _text_map(entry.get("operationMetrics"))}
+                for entry in self.delta.history(name, limit)]
+        return pl.DataFrame(rows, schema={"version": pl.Int64, "committed_at": pl.Datetime("ms", "UTC"),
+                                          "operation": pl.String, "parameters": pl.String, "metrics": pl.String})
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def read(self, name: str, *, as_of: AsOf = None, columns: Sequence[str] | None = None,
+             filters: Sequence[Filter] | None = None, engine: ReadEngine = "polars", lazy: bool = False) -> Any:
+        """The table (as it was at `as_of`: a version number, a datetime, a date or an ISO 8601 string) as a
+        frame of `engine`: polars (a DataFrame, or with `lazy=True` a LazyFrame), pandas, arrow, duckdb (a
+        relation) or spark (a Spark DataFrame: through delta-spark where its jars are configured, otherwise from
+        Arrow, with a `PlantlakeWarning` saying so).
+
+        `filters` are `(column, op, value)` tuples ANDed together; op is one of = == != < <= > >= in "not in".
+        """
+        if engine not in READ_ENGINES:
+            raise QueryError(f"engine must be one of {', '.join(READ_ENGINES)}, not {engine!r}")
+        spec = self._require(name)
+        version = self._version(spec.name, as_of)
+        wanted = list(columns) if columns else None
+        unknown = [c for c in (wanted or []) + [f[0] for f in filters or []] if c not in spec.schema.names]
+        if unknown:
+            raise QueryError(f"{spec.qualified_name} has no column {', '.join(unknown)}; "
+                             f"it has {', '.join(spec.schema.names)}")
+        if engine == "polars" and lazy:
+            frame = self.delta.scan(spec.name, version=version)
+            if filters:
+                frame = frame.filter(polars_predicate(filters))
+            return frame.select(wanted) if wanted else frame
+        if engine == "spark":
+            from plantlake.spark import read_spark
+
+            return read_spark(self.delta, spec.name, version=version, columns=wanted, filters=filters)
+        table = self.delta.read_arrow(spec.name, version=version, columns=wanted, filters=arrow_filters(filters))
+        if engine == "arrow":
+            return table
+        if engine == "pandas":
+            return table.to_pandas()
+        if engine == "duckdb":
+            import duckdb
+
+            return duckdb.from_arrow(table)
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame.lazy() if lazy else frame
+
+    def sql(self, query: str, *, engine: Literal["polars", "pandas", "arrow"] = "polars") -> Any:
+        """Run DuckDB SQL over the lake's current tables, named `layer.table` (or bare), as a Polars (default),
+        pandas or Arrow result."""
+        import duckdb
+
+        connection = self.duckdb()
+        try:
+            relation = connection.sql(query)
+            table = relation.to_arrow_table() if relation is not None else pa.table({})
+        except duckdb.Error as error:
+            raise QueryError(f"SQL failed: {str(error).splitlines()[0]}") from None
+        finally:
+            connection.close()
+        if engine == "arrow":
+            return table
+        if engine == "pandas":
+            return table.to_pandas()
+        if engine != "polars":
+            raise QueryError(f"engine must be polars, pandas or arrow, not {engine!r}")
+        return pl.from_arrow(table)
+
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view per table (`gold.kpi_daily`, and the bare `kpi_daily`)."""
+        return self.delta.duckdb()
+
+    # ---- questions -------------------------------------------------------------------------------
+    def kpi(self, names: str | Sequence[str], *, scope: str = "site", start: date | str | None = None,
+            end: date | str | None = None, grain: Grain = "day") -> pl.DataFrame:
+        """KPIs for a scope and period, as `plantlake kpi` gives them: kpi, scope_type, scope_id, period,
+        numerator, denominator, value, unit. `scope` is site, area, line, machine, material, customer,
+        location, or `type:id` (`line:LINE-01`); `start`/`end` are plant-local days (inclusive); `grain` is
+        shift, day, week (periods named by their Monday) or month. Numerators and denominators are summed over
+        the period, then divided."""
+        from plantlake.kpi import kpi_query
+
+        kpis = [names] if isinstance(names, str) else list(names)
+        return kpi_query(self.delta, kpis, scope=scope, start=_day(start), end=_day(end), grain=grain)
+
+    def kpi_definitions(self) -> pl.DataFrame:
+        """Every KPI with its unit, direction, ISO 22400 name, scopes and definition."""
+        from plantlake.kpi import kpi_definitions
+
+        return kpi_definitions()
+
+    def stock(self, as_of: datetime | date | str | None = None, *, material: str | None = None,
+              lot: str | None = None, location: str | None = None) -> pl.DataFrame:
+        """Stock per material, lot and location as of a moment (default now; a date means 00:00 UTC; naive
+        times are UTC), rebuilt from the inventory ledger; negative balances flagged, never clipped."""
+        from plantlake.stock import stock_as_of
+
+        moment = as_datetime(as_of) or datetime.now(timezone.utc)
+        return stock_as_of(self.delta, moment, material=material, lot=lot, location=location)
+
+    def trace(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
+              start: datetime | date | str | None = None, end: datetime | date | str | None = None) -> pl.DataFrame:
+        """Every lot, supplier lot and shipment linked to `lot`: node_id, node_kind, relation, depth and
+        quantity share. backward: where it came from; forward: where it went; both."""
+        return self.trace_result(lot, direction=direction, max_depth=max_depth, start=start, end=end).nodes
+
+    def trace_graph(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
+                    start: datetime | date | str | None = None, end: datetime | date | str | None = None
+                    ) -> nx.MultiDiGraph:
+        """The same trace as a networkx multigraph (material flows parent -> child), to draw or analyse."""
+        return self.trace_result(lot, direction=direction, max_depth=max_depth, start=start,
+                                 end=end).to_networkx()
+
+    def trace_result(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
+                     start: datetime | date | str | None = None, end: datetime | date | str | None = None
+                     ) -> TraceResult:
+        """The whole trace: `.nodes` and `.edges` frames, `.to_networkx()`, `.to_json()`, `.to_tree()`."""
+        from transforms.genealogy.trace import trace
+
+        return trace(self._genealogy(), lot, direction, max_depth=max_depth, from_at=as_datetime(start),
+                     to_at=as_datetime(end))
+
+    def recall(self, supplier_lot: str) -> pl.DataFrame:
+        """Every shipped lot line made from a supplier lot: lot, shipment_id, customer_id, quantity, unit,
+        occurred_at and the supplier lot's share in it."""
+        return self.recall_result(supplier_lot).shipments
+
+    def recall_result(self, supplier_lot: str) -> RecallResult:
+        """The whole recall: affected and end-of-chain lots, shipments, customers and the forward trace."""
+        from transforms.genealogy.trace import recall
+
+        return recall(self._genealogy(), supplier_lot)
+
+    # ---- operations ------------------------------------------------------------------------------
+    def run(self, source_dir: str | Path, *, echo: Any = print) -> Any:
+        """Materialize every asset (master data, bronze landing, silver, gold) from a landing folder, with
+        every blocking check; returns the run's outcome (success, run_id, materialized, failed_checks)."""
+        from plantlake.operations import run_everything
+
+        return run_everything(self.delta, Path(source_dir), echo)
+
+    def ingest(self, source_dir: str | Path, *, progress: Any = None) -> Any:
+        """Land every new file of a landing folder in bronze; returns the run id and per-source counts."""
+        from plantlake.operations import ingest
+
+        return ingest(self.delta, Path(source_dir), progress)
+
+    def maintain(self, tables: Sequence[str] = (), *, retention_hours: int = 168) -> list[Any]:
+        """Optimize, vacuum and checkpoint the given tables (default every table)."""
+        from plantlake.operations import maintain
+
+        return maintain(self.delta, tables, retention_hours)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def _require(self, name: str) -> Any:
+        spec = self.delta.spec(name)
+        if not self.delta.exists(spec.name):
+            raise TableNotFoundError(f"{spec.qualified_name} has not been written in {self.root} yet: "
+                                     "run `plantlake run` (or `make demo`) first")
+        return spec
+
+    def _version(self, name: str, as_of: AsOf) -> int | datetime | None:
+        resolved = resolve_as_of(as_of)
+        if resolved is None:
+            return None
+        current = self.delta.version(name)
+        if isinstance(resolved, int):
+            if resolved > current:
+                raise VersionNotFoundError(f"{CATALOG[name].qualified_name} has versions 0 to {current}, "
+                                           f"not {resolved}")
+            return resolved
+        first = min(entry["timestamp"] for entry in self.delta.history(name))
+        if resolved.timestamp() * 1000 < first:
+            created = datetime.fromtimestamp(first / 1000, tz=timezone.utc)
+            raise VersionNotFoundError(f"{CATALOG[name].qualified_name} did not exist yet at {resolved.isoformat()}"
+                                       f" (first written {created.isoformat()})")
+        return resolved
+
+    def _genealogy(self) -> Any:
+        from transforms.genealogy.persistence import EDGES_TABLE, lake_index
+
+        self._require(EDGES_TABLE)
+        return lake_index(self.delta)
+
+
+def _day(value: date | str | None) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise QueryError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _text_map(value: Any) -> str | None:
+    if not value:
+        return None
+    return ", ".join(f"{key}={item}" for key, item in sorted(value.items()))

@@ -1,0 +1,61 @@
+"""What a pipeline job or the CLI does to a lake: run every asset, land a landing folder, maintain tables.
+These are `Lake.run`, `Lake.ingest` and `Lake.maintain`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from lakehouse.delta_io import DeltaLake
+from lakehouse.errors import QueryError
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    run_id: str
+    files: int
+    counts: pl.DataFrame  # per source: files, duplicate and rejected files, rows read/landed/quarantined/duplicate
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    table: str
+    files_removed: int
+    files_added: int
+    files_vacuumed: int
+    version: int
+
+
+def run_everything(lake: DeltaLake, source_dir: Path, echo: Callable[[str], None] = print) -> object:
+    """Materialize every asset in-process (master data, bronze landing, silver, gold) with every check."""
+    from pipelines.run import run_everything as run_job
+
+    return run_job(lake_root=lake.root, source_dir=source_dir, echo=echo)
+
+
+def ingest(lake: DeltaLake, source_dir: Path, progress: Callable[[object], None] | None = None) -> IngestReport:
+    """Land every new file of a landing folder in bronze (exactly once; bad rows to quarantine)."""
+    from ingestion.landing import Lander
+    from ingestion.report import ingest_counts
+    from ingestion.signal_files import land_signal_files
+
+    if not source_dir.is_dir():
+        raise QueryError(f"landing folder {source_dir} does not exist")
+    lander = Lander(lake, source_dir)
+    outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
+    return IngestReport(lander.run_id, len(outcomes), ingest_counts(lake, lander.run_id))
+
+
+def maintain(lake: DeltaLake, names: Sequence[str] = (), retention_hours: int = 168) -> list[MaintenanceReport]:
+    """Compact small files (optimize), vacuum files no version within `retention_hours` needs, checkpoint."""
+    reports = []
+    for name in names or [spec.name for spec in lake.tables()]:
+        metrics = lake.optimize(name)
+        removed = lake.vacuum(name, retention_hours=retention_hours)
+        lake.checkpoint(name)
+        reports.append(MaintenanceReport(lake.spec(name).qualified_name, metrics["numFilesRemoved"],
+                                         metrics["numFilesAdded"], len(removed), lake.version(name)))
+    return reports
