@@ -34,7 +34,10 @@ TABLES = [
         pa.field("scope_id", _s, nullable=False), pa.field("kpi_date", pa.date32(), nullable=False),
         pa.field("numerator", _f, nullable=False), pa.field("denominator", _f, nullable=False), ("value", _f)]),
         "Every KPI (OEE family, TEEP, MTBF/MTTR, yields, lead times, delivery, inventory) per scope and "
-        "plant-local day (kpi_date) as numerator / denominator: dashboards and `plantlake kpi` roll it up to any scope "
-        "and week or month by summing both and dividing last. Definitions: transforms/kpi/definitions.py.",
+        "plant-local day (kpi_date) as numerator / denominator. Each KPI has rows in its native scope (machine, "
+        "line, material, customer or location) and rolled up: machine rows to line, area and site; line rows to "
+        "area and site; every other scope to site (scope_type 'site', scope_id the site's equipment id). A week or "
+        "month is the sum of its days' numerators over the sum of their denominators "
+        "(`plantlake kpi`, `Lake.kpi`). Definitions: transforms/kpi/definitions.py.",
         ("kpi", "scope_type", "scope_id", "kpi_date")),
 ]

@@ -94,7 +94,7 @@ def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line:
     _print_ingest_audit(lake, source_dir)
     click.echo("\n" + inventory_report(lake.root))
     if live_seconds > 0:
-        from pipelines.live_signals import collect_live_signals
+        from plantlake.live_signals import collect_live_signals
 
         click.echo(f"\n== collecting {live_seconds:.0f} s of live OPC UA signals from the simulator's server (loopback)")
         report = collect_live_signals(config, lake.root, live_seconds)
@@ -169,6 +169,14 @@ def catalog(fmt: str) -> None:
     click.echo(json.dumps([{"table": s.qualified_name, "description": s.description,
                             "primary_key": list(s.primary_key), "partition_by": list(s.partition_by),
                             "columns": {f.name: str(f.type) for f in s.schema}} for s in CATALOG], indent=2))
+
+
+@main.command("api-reference")
+def api_reference() -> None:
+    """Print the Python API reference (docs/api.md is this output)."""
+    from plantlake.reference import api_markdown
+
+    click.echo(api_markdown(), nl=False)
 
 
 @main.command()

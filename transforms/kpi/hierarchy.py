@@ -31,19 +31,34 @@ def equipment_ancestors(machines: Frame, equipment: Frame) -> Frame:
 def scope_rollups(kpis: Frame, ancestors: Frame, *, site_id: str) -> Frame:
     """The roll-up rows (KPI_COLUMNS, summed) of daily KPI rows in their native scope: machine rows to line,
     area and site; line rows to area and site; rows of any other scope type (material, customer, location) to
-    the site. `ancestors` is `equipment_ancestors`. Returns only the new rows."""
+    the site. `ancestors` is `equipment_ancestors`. Returns only the new rows.
+
+    A KPI kept natively at more than one scope type rolls up from its finest one only (machine before line
+    before any other), so nothing is counted twice, and never into a scope type it is kept at natively."""
+    base = _finest_native_rows(kpis)
     parts = []
     for native_index, native in enumerate(EQUIPMENT_LEVELS[:2]):
         levels = ancestors.select(native, *EQUIPMENT_LEVELS[native_index + 1:3]).unique()
-        rows = kpis.filter(nw.col("scope_type") == native).join(levels, left_on="scope_id", right_on=native,
-                                                                 how="left")
+        rows = base.filter(nw.col("scope_type") == native).join(levels, left_on="scope_id", right_on=native,
+                                                                how="left")
         for target in EQUIPMENT_LEVELS[native_index + 1:3]:
             parts.append(rows.select("kpi", nw.lit(target).alias("scope_type"),
                                      nw.col(target).fill_null(UNASSIGNED).alias("scope_id"),
                                      "day", "numerator", "denominator"))
-    parts.append(kpis.select("kpi", nw.lit("site").alias("scope_type"), nw.lit(site_id).alias("scope_id"),
+    parts.append(base.select("kpi", nw.lit("site").alias("scope_type"), nw.lit(site_id).alias("scope_id"),
                              "day", "numerator", "denominator"))
-    native_scopes = kpis.select("kpi", "scope_type").unique()  # a KPI kept natively at a level is not rolled into it
+    native_scopes = kpis.select("kpi", "scope_type").unique()
     return (nw.concat(parts, how="vertical").join(native_scopes, on=["kpi", "scope_type"], how="anti")
             .group_by("kpi", "scope_type", "scope_id", "day")
             .agg(nw.col("numerator").sum(), nw.col("denominator").sum()).select(*KPI_COLUMNS))
+
+
+def _finest_native_rows(kpis: Frame) -> Frame:
+    """Each KPI's rows of its finest native scope type (machine 0, line 1, anything else 2; ties by name)."""
+    rank = (nw.when(nw.col("scope_type") == "machine").then(nw.lit(0))
+            .when(nw.col("scope_type") == "line").then(nw.lit(1)).otherwise(nw.lit(2)))
+    ranked = kpis.select("kpi", "scope_type").unique().with_columns(rank.alias("_rank"))
+    finest = (ranked.group_by("kpi").agg(nw.col("_rank").min())
+              .join(ranked, on=["kpi", "_rank"], how="inner")
+              .group_by("kpi").agg(nw.col("scope_type").min()))
+    return kpis.join(finest, on=["kpi", "scope_type"], how="inner")

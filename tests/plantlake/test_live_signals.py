@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 
 from lakehouse.delta_io import DeltaLake
-from pipelines.live_signals import collect_live_signals, simulator_nodes
+from plantlake.live_signals import collect_live_signals, simulator_nodes
 from simulator import FaultRates, PlantConfig
 
 
