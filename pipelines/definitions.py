@@ -13,6 +13,7 @@ from pipelines.inventory.genealogy import fct_genealogy_edges
 from pipelines.inventory.reconciliation import reconciliation_differences
 from pipelines.kpi.assets import KPI_ASSETS, KPI_CHECKS
 from pipelines.master_data.assets import MASTER_DATA_ASSETS, MASTER_DATA_CHECKS
+from pipelines.publication import publication_sensor
 from pipelines.resources import LakeResource, LandingResource
 
 ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, machine_signal_gaps, *INVENTORY_ASSETS, fct_genealogy_edges,
@@ -35,7 +36,7 @@ def build_definitions(*, lake_root: str | None = None, source_dir: str | None = 
         asset_checks=ALL_CHECKS,
         jobs=[materialize_everything, ingest_landing_files, lake_maintenance],
         schedules=[nightly_maintenance],
-        sensors=[landing_folder_sensor],
+        sensors=[landing_folder_sensor, *publication_sensor(ALL_CHECKS)],
         resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},
     )
 

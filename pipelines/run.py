@@ -9,7 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import build_definitions
+from lakehouse.delta_io import DeltaLake
+from pipelines.definitions import ALL_CHECKS, build_definitions
+from pipelines.publication import publish_run
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class RunOutcome:
     materialized: list[str]
     failed_checks: list[str]
     failure: str | None = None
+    withheld: list[str] | None = None  # audited tables whose new version is not served (checks failed)
 
 
 def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], None] = print) -> RunOutcome:
@@ -32,10 +35,17 @@ def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], N
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed_checks = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}"
                            for c in result.get_asset_check_evaluations() if not c.passed)
-    echo(f"run {result.run_id}: {len(materialized)} assets materialized, "
-         f"{'all checks passed' if not failed_checks else f'failed checks: {failed_checks}'}")
+    publications = publish_run(instance, result.run_id, DeltaLake(lake_root), ALL_CHECKS)
+    withheld = [f"{r['table_name']} v{r['table_version']}" for r in publications if not r["is_published"]]
     failure = None
     if not result.success:
         failure = "; ".join(str(e.event_specific_data.error.message).strip()  # type: ignore[union-attr]
                             for e in result.all_events if e.is_step_failure)
-    return RunOutcome(result.success, result.run_id, materialized, failed_checks, failure)
+    if result.success and not failed_checks:
+        echo(f"run {result.run_id}: {len(materialized)} assets materialized, all checks passed, "
+             f"{len(publications)} table versions published")
+    else:
+        echo(f"run {result.run_id} FAILED: {len(materialized)} assets materialized"
+             + (f"; failed checks: {', '.join(failed_checks)}" if failed_checks else "")
+             + (f"; not served (previous version kept): {', '.join(withheld)}" if withheld else ""))
+    return RunOutcome(result.success, result.run_id, materialized, failed_checks, failure, withheld)

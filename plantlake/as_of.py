@@ -51,7 +51,8 @@ def as_datetime(moment: datetime | date | str | None) -> datetime | None:
     """A moment for questions about event time (stock as of, trace windows): same rules as `as_of`, no versions."""
     if moment is None:
         return None
-    if isinstance(moment, str) and moment.strip().isdigit():
+    if (isinstance(moment, str) and moment.strip().isdigit()) or (isinstance(moment, int)
+                                                                  and not isinstance(moment, bool)):
         raise QueryError(f"{moment!r} is not an ISO 8601 date or time")
     resolved = resolve_as_of(moment)
     assert isinstance(resolved, datetime)

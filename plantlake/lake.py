@@ -16,6 +16,7 @@ DuckDB and the app use. Every error is a `plantlake.PlantlakeError` with one cle
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -27,7 +28,9 @@ import pyarrow as pa
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.errors import QueryError, TableNotFoundError, VersionNotFoundError
+from lakehouse.publication import PublicationStatus, ServedLake, publication_status
 from plantlake.as_of import AsOf, as_datetime, resolve_as_of
+from plantlake.errors import PlantlakeWarning
 from plantlake.filters import Filter, arrow_filters, polars_predicate
 
 if TYPE_CHECKING:
@@ -49,26 +52,34 @@ class Lake:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root if root is not None else os.environ.get("PLANTLAKE_LAKE", "lake"))
-        self.delta = DeltaLake(self.root)
+        self.delta = ServedLake(self.root)  # reads: a silver or gold table's newest version that passed its checks
+        self.store = DeltaLake(self.root)   # every version, and the writes of run / ingest / maintain
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r})"
 
     # ---- what is there ---------------------------------------------------------------------------
     def tables(self) -> pl.DataFrame:
-        """Every table this lake has: name (`layer.table`), layer, rows, version, last_write (UTC),
+        """Every table this lake has: name (`layer.table`), layer, rows and version served to readers,
+        latest_version (newer than `version` when it failed its blocking checks), last_write (UTC),
         description."""
         rows = []
-        for spec in self.delta.tables():
+        for spec in self.store.tables():
             table = self.delta.table(spec.name)
-            last = table.history(1)[0]
+            last = self.store.table(spec.name).history(1)[0]
             rows.append({"name": spec.qualified_name, "layer": spec.layer, "rows": table.count(),
-                         "version": table.version(),
+                         "version": table.version(), "latest_version": self.store.version(spec.name),
                          "last_write": datetime.fromtimestamp(last["timestamp"] / 1000, tz=timezone.utc),
                          "description": spec.description})
         return pl.DataFrame(rows, schema={"name": pl.String, "layer": pl.String, "rows": pl.Int64,
-                                          "version": pl.Int64, "last_write": pl.Datetime("ms", "UTC"),
-                                          "description": pl.String})
+                                          "version": pl.Int64, "latest_version": pl.Int64,
+                                          "last_write": pl.Datetime("ms", "UTC"), "description": pl.String})
+
+    def status(self, name: str) -> PublicationStatus:
+        """Which version of a silver or gold table readers are served, and which newer versions are withheld
+        because their blocking checks failed (write-audit-publish)."""
+        self._require(name)
+        return publication_status(self.store, name)
 
     def schema(self, name: str) -> pa.Schema:
         """The table's declared Arrow schema (types and nullability), from the catalog."""
@@ -86,7 +97,7 @@ class Lake:
                  "operation": entry.get("operation"),
                  "parameters": _text_map(entry.get("operationParameters")),
                  "metrics": _text_map(entry.get("operationMetrics"))}
-                for entry in self.delta.history(name, limit)]
+                for entry in self.store.history(name, limit)]
         return pl.DataFrame(rows, schema={"version": pl.Int64, "committed_at": pl.Datetime("ms", "UTC"),
                                           "operation": pl.String, "parameters": pl.String, "metrics": pl.String})
 
@@ -99,11 +110,16 @@ class Lake:
         Arrow, with a `PlantlakeWarning` saying so).
 
         `filters` are `(column, op, value)` tuples ANDed together; op is one of = == != < <= > >= in "not in".
+
+        Without `as_of`, a silver or gold table is read at its served version: the newest one whose blocking
+        checks passed (`status(name)` says which, and a `PlantlakeWarning` says when a newer one is withheld).
         """
         if engine not in READ_ENGINES:
             raise QueryError(f"engine must be one of {', '.join(READ_ENGINES)}, not {engine!r}")
         spec = self._require(name)
         version = self._version(spec.name, as_of)
+        if version is None:
+            version = self._served(spec.name)
         wanted = list(columns) if columns else None
         unknown = [c for c in (wanted or []) + [f[0] for f in filters or []] if c not in spec.schema.names]
         if unknown:
@@ -167,6 +183,7 @@ class Lake:
         from plantlake.kpi import kpi_query
 
         kpis = [names] if isinstance(names, str) else list(names)
+        self._served("kpi_daily")
         return kpi_query(self.delta, kpis, scope=scope, start=_day(start), end=_day(end), grain=grain)
 
     def kpi_definitions(self) -> pl.DataFrame:
@@ -182,6 +199,7 @@ class Lake:
         from plantlake.stock import stock_as_of
 
         moment = as_datetime(as_of) or datetime.now(timezone.utc)
+        self._served("fct_inventory_ledger")
         return stock_as_of(self.delta, moment, material=material, lot=lot, location=location)
 
     def trace(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
@@ -223,24 +241,24 @@ class Lake:
         every blocking check; returns the run's outcome (success, run_id, materialized, failed_checks)."""
         from plantlake.operations import run_everything
 
-        return run_everything(self.delta, Path(source_dir), echo)
+        return run_everything(self.store, Path(source_dir), echo)
 
     def ingest(self, source_dir: str | Path, *, progress: Any = None) -> Any:
         """Land every new file of a landing folder in bronze; returns the run id and per-source counts."""
         from plantlake.operations import ingest
 
-        return ingest(self.delta, Path(source_dir), progress)
+        return ingest(self.store, Path(source_dir), progress)
 
     def maintain(self, tables: Sequence[str] = (), *, retention_hours: int = 168) -> list[Any]:
         """Optimize, vacuum and checkpoint the given tables (default every table)."""
         from plantlake.operations import maintain
 
-        return maintain(self.delta, tables, retention_hours)
+        return maintain(self.store, tables, retention_hours)
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _require(self, name: str) -> Any:
-        spec = self.delta.spec(name)
-        if not self.delta.exists(spec.name):
+        spec = self.store.spec(name)
+        if not self.store.exists(spec.name):
             raise TableNotFoundError(f"{spec.qualified_name} has not been written in {self.root} yet: "
                                      "run `plantlake run` (or `make demo`) first")
         return spec
@@ -249,13 +267,13 @@ class Lake:
         resolved = resolve_as_of(as_of)
         if resolved is None:
             return None
-        current = self.delta.version(name)
+        current = self.store.version(name)
         if isinstance(resolved, int):
             if resolved > current:
                 raise VersionNotFoundError(f"{CATALOG[name].qualified_name} has versions 0 to {current}, "
                                            f"not {resolved}")
             return resolved
-        first = min(entry["timestamp"] for entry in self.delta.history(name))
+        first = min(entry["timestamp"] for entry in self.store.history(name))
         if resolved.timestamp() * 1000 < first:
             created = datetime.fromtimestamp(first / 1000, tz=timezone.utc)
             raise VersionNotFoundError(f"{CATALOG[name].qualified_name} did not exist yet at {resolved.isoformat()}"
@@ -266,7 +284,18 @@ class Lake:
         from transforms.genealogy.persistence import EDGES_TABLE, lake_index
 
         self._require(EDGES_TABLE)
+        self._served(EDGES_TABLE)
         return lake_index(self.delta)
+
+    def _served(self, name: str) -> int | None:
+        """The version readers get (None: the current one); warns when a newer version is withheld."""
+        if not self.store.exists(name):
+            return None
+        status = publication_status(self.store, name)
+        if status.is_current:
+            return None
+        warnings.warn(status.describe(), PlantlakeWarning, stacklevel=3)
+        return status.served_version
 
 
 def _day(value: date | str | None) -> date | None:

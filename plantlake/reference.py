@@ -11,7 +11,7 @@ from plantlake.kpi import GRAINS
 from plantlake.lake import READ_ENGINES, Lake
 
 SECTIONS = {
-    "What is there": ["tables", "schema", "describe", "history"],
+    "What is there": ["tables", "schema", "describe", "history", "status"],
     "Reading": ["read", "sql", "duckdb"],
     "Questions": ["kpi", "kpi_definitions", "stock", "trace", "trace_graph", "trace_result", "recall",
                   "recall_result"],

@@ -41,6 +41,14 @@ TABLES = [
         pa.field("marked_at", _utc, nullable=False)]),
         "Event-time partitions an ingest run added rows to (is_late: the date was already landed before), so "
         "downstream assets refresh just those.", ("table_name", "event_date", "ingest_run_id")),
+    TableSpec("publication_log", "bronze", pa.schema([
+        pa.field("table_name", _s, nullable=False), pa.field("table_version", pa.int64(), nullable=False),
+        pa.field("run_id", _s, nullable=False), pa.field("is_published", pa.bool_(), nullable=False),
+        pa.field("failed_checks", pa.list_(_s), nullable=False), pa.field("recorded_at", _utc, nullable=False)]),
+        "Write-audit-publish: one row per silver or gold table version a run wrote, published when every blocking "
+        "check of the table passed on it (readers are served the newest published version), or not, with the "
+        "blocking checks that failed (that version stays readable by explicit as_of, never served).",
+        ("table_name", "table_version", "run_id")),
     quarantine_table("wms_transactions", "WMS export rows that broke the WMS transaction contract."),
     quarantine_table("mes_events", "MES events (NDJSON lines or B2MML elements) that broke an MES contract."),
     quarantine_table("machine_signals", "Rows of historical signal files that broke the signals contract."),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import click
 from lakehouse.catalog import CATALOG
 from lakehouse.errors import PlantlakeError
 from lakehouse.settings import ENGINES
+from plantlake.errors import PlantlakeWarning
 from plantlake.cli.output import FORMATS, echo_frame
 from plantlake.lake import Lake
 
@@ -23,10 +24,18 @@ class PlantlakeGroup(click.Group):
     """Turns the library's own errors into one line on standard error (no traceback)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PlantlakeError as error:
-            raise click.ClickException(str(error)) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PlantlakeWarning)
+            try:
+                return super().invoke(ctx)
+            except PlantlakeError as error:
+                raise click.ClickException(str(error)) from None
+            finally:
+                for warning in caught:
+                    if issubclass(warning.category, PlantlakeWarning):
+                        click.echo(f"Warning: {warning.message}", err=True)
+                    else:
+                        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 @click.group(cls=PlantlakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,21 +76,25 @@ def run(lake: Lake, source_dir: Path) -> None:
 @click.option("--lines", default=2, show_default=True)
 @click.option("--machines-per-line", default=4, show_default=True)
 @click.option("--seed", default=42, show_default=True)
-@click.option("--clean", is_flag=True, help="Inject no faults.")
+@click.option("--no-faults", "no_faults", is_flag=True, help="Inject no faults (a clean plant).")
 @click.option("--live-seconds", default=30.0, show_default=True,
               help="Seconds of live OPC UA collection from the simulator's server (0 to skip).")
 @click.pass_obj
 def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
-         clean: bool, live_seconds: float) -> None:
-    """Simulate the default plant, materialize every asset, print the summary and how to open the UI."""
+         no_faults: bool, live_seconds: float) -> None:
+    """Simulate the default plant, materialize every asset, print the summary and how to open the UI.
+
+    The demo writes only to folders it creates and marks as its own (the landing folder and the lake): a rerun
+    empties them, and a folder holding anything else is refused, untouched."""
+    from plantlake.demo_folders import claim_demo_folders
     from plantlake.report import inventory_report
     from simulator import FaultRates, PlantConfig, simulate
 
-    for folder in (source_dir, lake.root):
-        if folder.exists():
-            shutil.rmtree(folder)
+    if source_dir.resolve() == lake.root.resolve():
+        raise click.ClickException("the landing folder (--out) and the lake (--lake) must be different folders")
+    claim_demo_folders({"landing folder": source_dir, "lake": lake.root})
     config = PlantConfig(days=days, lines=lines, machines_per_line=machines_per_line, seed=seed,
-                         fault_rates=FaultRates.none() if clean else FaultRates.default())
+                         fault_rates=FaultRates.none() if no_faults else FaultRates.default())
     click.echo(f"== simulating {lines} lines x {machines_per_line} machines x {days} days (seed {seed}) "
                f"into {source_dir}")
     click.echo(simulate(config, source_dir, progress=sys.stderr.isatty()).summary())
