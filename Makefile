@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui bench lock validate clean
+.PHONY: demo test ui bench lock validate clean notebook
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The example notebooks (notebooks/README.md) in JupyterLab, on the lake `make demo` built (or PLANTLAKE_LAKE=...).
+notebook: PLANTLAKE_LAKE ?= $(CURDIR)/lake
+notebook: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[notebook]'
+	PLANTLAKE_LAKE="$(PLANTLAKE_LAKE)" $(BIN)/jupyter lab notebooks/
 
 # Refresh the constraints file from the current venv after changing dependencies in pyproject.toml.
 lock:

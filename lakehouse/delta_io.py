@@ -213,6 +213,7 @@ class DeltaLake:
 
         DuckDB scans each table's Arrow dataset from delta-rs, so no DuckDB extension download is needed."""
         con = connection or duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC, as every other read gives them
         for spec in self.tables():
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {spec.layer}")
             source = f"_delta_{spec.layer}_{spec.name}"
