@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.freshness import with_gold_freshness
 from pipelines.ingestion.assets import land_landing_files, machine_signal_gaps
 from pipelines.ingestion.maintenance import lake_maintenance, nightly_maintenance
 from pipelines.ingestion.sensors import INGEST_JOB, landing_folder_sensor
@@ -20,25 +21,29 @@ ALL_ASSETS = [*MASTER_DATA_ASSETS, land_landing_files, machine_signal_gaps, *INV
               reconciliation_differences, *KPI_ASSETS]
 ALL_CHECKS = [*MASTER_DATA_CHECKS, *INVENTORY_CHECKS, *KPI_CHECKS]
 
+# a transient IO error (a file still being written, a busy disk) is retried with backoff; a failed check is not
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
 materialize_everything = dg.define_asset_job(
-    "materialize_everything", selection=dg.AssetSelection.all(),
+    "materialize_everything", selection=dg.AssetSelection.all(), op_retry_policy=TRANSIENT_RETRY,
     description="Materialize every asset of the lake, in dependency order, with its checks.")
 
 ingest_landing_files = dg.define_asset_job(
     INGEST_JOB, selection=dg.AssetSelection.groups("bronze"),
-    description="Land every new file of the landing folder in bronze (what the landing sensor runs).")
+    description="Land every new file of the landing folder in bronze only (the landing sensor refreshes the "
+                "whole chain with materialize_everything).")
 
 
 def build_definitions(*, lake_root: str | None = None, source_dir: str | None = None) -> dg.Definitions:
     """Definitions with resources bound; unset paths are read from the environment at run time."""
-    return dg.Definitions(
+    return with_gold_freshness(dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[materialize_everything, ingest_landing_files, lake_maintenance],
         schedules=[nightly_maintenance],
         sensors=[landing_folder_sensor, *publication_sensor(ALL_CHECKS)],
         resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},
-    )
+    ))
 
 
 defs = build_definitions()

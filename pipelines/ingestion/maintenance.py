@@ -9,13 +9,11 @@ from pipelines.resources import LakeResource
 RETENTION_HOURS = 168
 
 
-@dg.op(description="optimize (compact), vacuum and checkpoint every bronze table")
-def maintain_bronze_tables(context: dg.OpExecutionContext, lake: LakeResource) -> dict[str, int]:
+@dg.op(description="optimize (compact), vacuum and checkpoint every table")
+def maintain_tables(context: dg.OpExecutionContext, lake: LakeResource) -> dict[str, int]:
     delta = lake.lake()
     compacted = {}
     for spec in delta.tables():
-        if spec.layer != "bronze":
-            continue
         metrics = delta.optimize(spec.name)
         removed = delta.vacuum(spec.name, retention_hours=RETENTION_HOURS)
         delta.checkpoint(spec.name)
@@ -25,11 +23,12 @@ def maintain_bronze_tables(context: dg.OpExecutionContext, lake: LakeResource) -
     return compacted
 
 
-@dg.job(description="Nightly maintenance of the bronze tables.")
+@dg.job(description="Nightly maintenance of every table: compaction, vacuum (7 days of time travel kept), "
+                    "checkpoint.")
 def lake_maintenance():
-    maintain_bronze_tables()
+    maintain_tables()
 
 
 nightly_maintenance = dg.ScheduleDefinition(name="nightly_maintenance", job=lake_maintenance, cron_schedule="30 2 * * *",
                                             execution_timezone="UTC",
-                                            default_status=dg.DefaultScheduleStatus.STOPPED)
+                                            default_status=dg.DefaultScheduleStatus.RUNNING)

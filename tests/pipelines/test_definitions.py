@@ -75,11 +75,17 @@ def test_checks_master_data_keys_contracts_and_conservation() -> None:
         "primary_key_unique_not_null", "kpi_ratios_within_bounds", "kpi_daily_oee_matches_the_shift_table"}
 
 
-def test_jobs_schedule_and_sensor_are_defined() -> None:
+def test_jobs_schedule_and_sensors_are_defined_and_on_by_default() -> None:
     assert defs.resolve_job_def("ingest_landing_files") is not None
     assert defs.resolve_job_def("lake_maintenance") is not None
-    assert defs.resolve_schedule_def("nightly_maintenance").cron_schedule == "30 2 * * *"
-    assert defs.resolve_sensor_def("landing_folder_sensor").job_name == "ingest_landing_files"
+    nightly = defs.resolve_schedule_def("nightly_maintenance")
+    assert nightly.cron_schedule == "30 2 * * *" and nightly.default_status == dg.DefaultScheduleStatus.RUNNING
+    landing = defs.resolve_sensor_def("landing_folder_sensor")
+    assert landing.job_name == "materialize_everything" and landing.default_status == dg.DefaultSensorStatus.RUNNING
+    for name in ("publish_succeeded_runs", "record_failed_runs"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
+    policy = defs.resolve_asset_graph().get(dg.AssetKey(["gold", "kpi_daily"])).freshness_policy
+    assert policy is not None and policy.fail_window.to_timedelta().total_seconds() == 26 * 3600
 
 
 def test_materialize_everything_into_a_tmp_lake(tmp_path: Path, clean_plant: Path) -> None:
