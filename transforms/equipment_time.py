@@ -15,6 +15,28 @@ Precedence, for every instant of a machine:
 A state interval lasts until the machine's next change in the same source; a whole unplanned stop shorter
 than the loss mapping's micro-stop threshold is a performance loss (inside run time), not an availability
 loss. Intervals are split at shift, break and day boundaries by the calendar rows in the timeline.
+
+Repeated states are one interval. An MES event that repeats the machine's current state and reason code (the
+same stop reported again, a duplicate delivery, a running machine confirmed as running) is not a change: the
+consecutive MES events of a machine with the same state and reason code are merged into one interval before
+the timeline is built (`mes_state_changes`), so the micro-stop threshold is applied to the whole stop, from
+its first event to the next event with another state or reason code, and an unplanned stop with a failure
+reason is one failure, counted once. A new reason code is a new interval even if the state stays the same.
+- Across a shift, break or day boundary: a repeat that arrives after the boundary is still part of the same
+  stop. The stop is classified once on its whole length (micro-stop or not, failure or not) and counted as a
+  failure once, in the shift its first event falls in (as any failure: its start decides); its time is still
+  split at the boundary, so each shift's waterfall gets only the piece inside it, and a piece inside a break
+  or outside every shift is a planned stop or not scheduled time, as the calendar says.
+- OPC UA states and collector gaps do not interrupt an MES interval. From a machine's first MES event on the
+  MES owns every instant (precedence 2), so the merge looks at the MES events alone: an OPC UA state change
+  or a collector gap between a stop and its repeat changes neither the stop's length nor its failure count.
+  Only an MES event with another state or reason code ends the interval. An OPC UA interval and an MES
+  interval are never merged with each other (different sources, and the PLC's state has no reason code).
+- OPC UA intervals themselves: the state tag's samples are reduced to changes (`opcua_state_changes`), so a
+  repeated sample never splits an interval either. A collector gap does not end an OPC UA interval (the
+  interval runs from change to change of the tag; the gap's own time is unknown, never stop or run time),
+  while a sample with a bad status is the state `unknown` and does end it. An OPC UA failure is counted at
+  the tag's change, so a stop whose change falls inside a collector gap keeps its downtime but is not counted.
 """
 
 from __future__ import annotations
@@ -38,10 +60,26 @@ def _lengths(changes: Frame, end_us: int) -> Frame:
     return changes.with_columns((following.fill_null(end_us) - nw.col("at_us")).alias("interval_us"))
 
 
+def _same_as_previous(name: str, order_by: list[str]) -> nw.Expr:
+    """The column equals its value on the machine's previous row (null equals null); false on the first row."""
+    previous = nw.col(name).shift(1).over("machine_id", order_by=order_by)
+    both_null = nw.col(name).is_null() & previous.is_null()
+    return ((nw.col(name) == previous).fill_null(False) | both_null) & ~nw.col("_first")
+
+
 def mes_state_changes(events: Frame, end_us: int) -> Frame:
-    """events: machine_id, at_us, state, reason_code -> + tiebreak, interval_us (until the next MES event)."""
-    return _lengths(events.with_columns(nw.concat_str([nw.col("state"), nw.col("reason_code")], separator="|")
-                                        .alias("tiebreak")), end_us)
+    """events: machine_id, at_us, state, reason_code -> the changes of state or reason code, + tiebreak and
+    interval_us (until the machine's next MES change). An event that repeats the machine's previous state and
+    reason code is dropped, so consecutive events with the same state and reason are one interval."""
+    c = nw.col
+    order = ["at_us", "tiebreak"]
+    keyed = events.with_columns(nw.concat_str([c("state"), c("reason_code")], separator="|").alias("tiebreak"))
+    first = c("at_us").shift(1).over("machine_id", order_by=order).is_null()
+    flagged = keyed.with_columns(first.alias("_first"))
+    repeated = _same_as_previous("state", order) & _same_as_previous("reason_code", order)
+    changes = (flagged.with_columns(repeated.alias("_repeated")).filter(~c("_repeated"))
+               .drop("_first", "_repeated"))
+    return _lengths(changes, end_us)
 
 
 def opcua_state_changes(samples: Frame, codes: Frame, end_us: int) -> Frame:
