@@ -1,4 +1,5 @@
-"""Click commands: `plantlake simulate ...` (batch run) and `plantlake simulate opcua-server`.
+"""Click commands: `plantlake simulate ...` (batch run, `--continue` to append days) and
+`plantlake simulate opcua-server`.
 
 `simulate_command` is a click group invoked without a subcommand for the batch run;
 it is mounted under the `plantlake` CLI and also runs standalone via `python -m simulator`.
@@ -31,22 +32,55 @@ def _config(days: int, lines: int, machines_per_line: int, seed: int, start_date
 @click.option("--machines-per-line", type=click.IntRange(1, 99), default=4, show_default=True)
 @click.option("--seed", type=click.IntRange(0), default=42, show_default=True)
 @click.option("--start-date", default="2026-01-05", show_default=True, help="First simulated day (ISO date).")
-@click.option("--clean", is_flag=True, help="Inject no faults (FaultRates.none()).")
+@click.option("--no-faults", "--clean", "clean", is_flag=True, help="Inject no faults (FaultRates.none()); --clean is the old name.")
 @click.option("--signal-interval-s", type=click.IntRange(1, 3600), default=60, show_default=True)
 @click.option("--b2mml-share", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
               help="Share of work orders reported as ISA-95 B2MML XML instead of NDJSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--continue", "continue_", is_flag=True,
+              help="Append --days more days to the plant simulated into --out before (ids, stock, open work orders, "
+                   "machines and random streams carry on; truth covers all days). Other options default to the "
+                   "stored ones and must match them if given; --start-date must be the day after the stored end.")
 @click.pass_context
 def simulate_command(ctx: click.Context, out_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
                      start_date: str, clean: bool, signal_interval_s: int, b2mml_share: float,
-                     no_progress: bool) -> None:
+                     no_progress: bool, continue_: bool) -> None:
     """Simulate a plant and write MES, WMS, OPC UA history and ground truth to --out."""
     if ctx.invoked_subcommand is not None:
         return
-    from .simulation import simulate
+    if continue_:
+        _continue(ctx, out_dir, days, not no_progress)
+        return
+    from .simulation import OutputFolderError, simulate
 
     cfg = _config(days, lines, machines_per_line, seed, start_date, clean, signal_interval_s, b2mml_share)
-    result = simulate(cfg, out_dir, progress=not no_progress)
+    try:
+        result = simulate(cfg, out_dir, progress=not no_progress)
+    except OutputFolderError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.summary())
+
+
+def _continue(ctx: click.Context, out_dir: Path, days: int, progress: bool) -> None:
+    """`--continue`: only the options given on the command line are checked against the stored simulation."""
+    from .simulation import ContinuationError, continue_simulation
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+
+    settings = {name: ctx.params[name] for name in ("seed", "lines", "machines_per_line", "signal_interval_s",
+                                                     "b2mml_share") if given(name)}
+    if given("start_date"):
+        try:
+            settings["start_date"] = date.fromisoformat(ctx.params["start_date"])
+        except ValueError as exc:
+            raise click.ClickException(f"cannot continue: --start-date: {exc}") from exc
+    if given("clean"):
+        settings["fault_rates"] = FaultRates.none() if ctx.params["clean"] else None
+    try:
+        result = continue_simulation(out_dir, days, progress=progress, **settings)
+    except ContinuationError as exc:
+        raise click.ClickException(f"cannot continue: {exc}") from exc
     click.echo(result.summary())
 
 

@@ -112,3 +112,17 @@ class PlantConfig:
             "b2mml_share": self.b2mml_share,
             "plant_name": self.plant_name,
         }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> "PlantConfig":
+        """The inverse of `to_dict` (as stored in master/plant.json and state/simulation_state.json)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown plant config fields {sorted(unknown)}")
+        data = dict(values)
+        if "start_date" in data:
+            data["start_date"] = date.fromisoformat(str(data["start_date"]))
+        if "fault_rates" in data:
+            data["fault_rates"] = FaultRates(**data["fault_rates"])  # type: ignore[arg-type]
+        return cls(**data)  # type: ignore[arg-type]

@@ -25,12 +25,20 @@ from .wms_transactions import WMS_COLUMNS, WMS_TYPE_DIRECTORIES
 
 
 class OutputWriter:
-    def __init__(self, cfg: PlantConfig, master: MasterData, out_dir: Path):
+    """Writes the days of one simulation run. `resume` (the `state()` of the writer of the previous period of
+    a continued simulation) carries the output counters and fault numbering on and makes the truth tables
+    continue the previous ones."""
+
+    def __init__(self, cfg: PlantConfig, master: MasterData, out_dir: Path, resume: dict | None = None):
         self.cfg, self.master, self.out_dir = cfg, master, out_dir
-        self.truth = TruthWriter(out_dir / "truth")
+        self.truth = TruthWriter(out_dir / "truth", carry_over=resume is not None)
         self.counts = {"wms_rows": 0, "mes_events": 0, "b2mml_messages": 0, "signal_rows": 0}
         self.fault_count = 0
         self.fault_types: dict[str, int] = {}
+        if resume is not None:
+            self.counts.update({name: int(resume["counts"][name]) for name in self.counts})
+            self.fault_count = int(resume["fault_count"])
+            self.fault_types = {name: int(count) for name, count in resume["fault_types"].items()}
         self._late_mes: dict[int, list[dict]] = {}
         self._late_wms: dict[int, dict[str, list[dict]]] = {}
         self._ideal = pd.DataFrame([(machine, material, seconds) for (material, machine), seconds
@@ -145,8 +153,17 @@ class OutputWriter:
 
     def close(self, stock_rows: list[tuple], open_work_orders: list[tuple] = (),
               open_shipments: list[tuple] = ()) -> None:
-        """Stock at the end, then the work orders and shipments still open, then every truth file closed."""
+        """Stock at the end, then the work orders and shipments still open, then every truth file closed
+        (a continuation's truth files still need `truth.commit()`)."""
+        if self._late_mes or self._late_wms:  # late records never go past the last day of a period
+            raise RuntimeError("late records left undelivered at the end of the simulated period")
         self.truth.write_stock(stock_rows)
         self.truth.append("work_orders", rows_to_table("work_orders", list(open_work_orders)))
         self.truth.append("shipments", rows_to_table("shipments", list(open_shipments)))
         self.truth.close()
+
+    def state(self) -> dict:
+        """What a continuation of this simulation needs from the writer (JSON-ready)."""
+        return {"counts": dict(self.counts), "fault_count": self.fault_count,
+                "fault_types": dict(sorted(self.fault_types.items())),
+                "truth_rows": dict(sorted(self.truth.row_counts.items()))}

@@ -11,14 +11,23 @@ from the simulator's physical ledgers.
 - `shipments`: one row per customer order / shipment; ordered and shipped quantity in the
   base unit, `shipped_at` the time of its last SHIPMENT row, `is_on_time` = shipped_at <=
   due_at, `is_in_full` = shipped >= ordered. Shipments picked but not shipped by the end
-  are written last with null shipped_at, is_on_time and is_in_full."""
+  are written last with null shipped_at, is_on_time and is_in_full.
+
+A continued simulation (`simulator.simulation.continue_simulation`) rewrites every file so it covers
+all periods: the rows of the earlier periods are copied row group by row group, except the rows of
+work orders and shipments that were still open at the end of the earlier period (null `completed_at` /
+`shipped_at`); those orders are written again when they complete or, still open, at the new end. The
+files are written as `<name>.parquet.partial` and replace the old ones only in `commit()`, so the
+result equals the truth of one longer simulation."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .timeutil import epoch_to_us
@@ -78,18 +87,47 @@ def rows_to_table(name: str, rows: list[tuple] | list[list]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+# rows written at the end of a period for what was still open then: dropped when the period is continued
+OPEN_ROW_COLUMNS: dict[str, str] = {"work_orders": "completed_at", "shipments": "shipped_at"}
+PARTIAL_SUFFIX = ".partial"
+
+
 class TruthWriter:
-    def __init__(self, truth_dir: Path):
+    """Streams truth tables to `truth_dir`; with `carry_over`, first copies the existing tables (a continued
+    simulation) into `.partial` files that `commit()` moves over the old ones."""
+
+    def __init__(self, truth_dir: Path, carry_over: bool = False):
         self.truth_dir = truth_dir
         truth_dir.mkdir(parents=True, exist_ok=True)
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.row_counts: dict[str, int] = {}
+        self.carry_over = carry_over
+        self._suffix = PARTIAL_SUFFIX if carry_over else ""
+        if carry_over:
+            for name in SCHEMAS:
+                if name != "stock":
+                    self._carry(name)
+
+    def path(self, name: str) -> Path:
+        return self.truth_dir / f"{name}.parquet{self._suffix}"
+
+    def _carry(self, name: str) -> None:
+        previous = self.truth_dir / f"{name}.parquet"
+        if not previous.exists():
+            return
+        source = pq.ParquetFile(previous)
+        open_column = OPEN_ROW_COLUMNS.get(name)
+        for index in range(source.num_row_groups):
+            table = source.read_row_group(index)
+            if open_column is not None:
+                table = table.filter(pc.is_valid(table[open_column]))
+            self.append(name, table)
 
     def append(self, name: str, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.truth_dir / f"{name}.parquet", SCHEMAS[name])
+            self._writers[name] = pq.ParquetWriter(self.path(name), SCHEMAS[name])
         self._writers[name].write_table(table.cast(SCHEMAS[name]))
         self.row_counts[name] = self.row_counts.get(name, 0) + table.num_rows
 
@@ -98,8 +136,17 @@ class TruthWriter:
             writer.close()
         for name, schema in SCHEMAS.items():
             if name not in self._writers and name != "stock":
-                pq.write_table(schema.empty_table(), self.truth_dir / f"{name}.parquet")
+                pq.write_table(schema.empty_table(), self.path(name))
+
+    def commit(self) -> None:
+        """Move the `.partial` files of a continuation over the previous tables (no-op otherwise)."""
+        if not self.carry_over:
+            return
+        for name in SCHEMAS:
+            partial = self.path(name)
+            if partial.exists():
+                os.replace(partial, self.truth_dir / f"{name}.parquet")
 
     def write_stock(self, rows: list[tuple]) -> None:
-        pq.write_table(rows_to_table("stock", rows), self.truth_dir / "stock.parquet")
+        pq.write_table(rows_to_table("stock", rows), self.path("stock"))
         self.row_counts["stock"] = len(rows)
