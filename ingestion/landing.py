@@ -46,6 +46,7 @@ class FileOutcome:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     event_dates: set[date] = field(default_factory=set)
+    landed_lines: set[int] = field(default_factory=set)  # source lines that inserted rows (not duplicates)
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
@@ -178,11 +179,15 @@ class Lander:
         already = self.existing_dates(table)
         _, inserted = self.lake.insert_new_rows(table, good)
         landed = Counter(inserted["file_sha256"].to_list())
+        lines_by_file: dict[str, set[int]] = {}
+        for sha, line in inserted.select("file_sha256", "source_line").iter_rows():
+            lines_by_file.setdefault(sha, set()).add(line)
         stats["landed"] += inserted.height
         stats["duplicate"] += good.height - inserted.height
         for file_index, count in Counter(files.to_list()).items():
             outcome = outcomes[file_index]
             outcome.rows_landed += landed.get(outcome.file_sha256, 0)
+            outcome.landed_lines |= lines_by_file.get(outcome.file_sha256, set())
             outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
         dates_by_file = good.select(files.alias("_file"), "event_date").unique()
         for file_index, day in dates_by_file.iter_rows():

@@ -28,6 +28,10 @@ materialize_everything = dg.define_asset_job(
     "materialize_everything", selection=dg.AssetSelection.all(), op_retry_policy=TRANSIENT_RETRY,
     description="Materialize every asset of the lake, in dependency order, with its checks.")
 
+refresh_master_data = dg.define_asset_job(
+    "refresh_master_data", selection=dg.AssetSelection.groups("master_data"),
+    description="Land the master data of the landing folder's master/ (what `plantlake ingest` runs first).")
+
 ingest_landing_files = dg.define_asset_job(
     INGEST_JOB, selection=dg.AssetSelection.groups("bronze"),
     description="Land every new file of the landing folder in bronze only (the landing sensor refreshes the "
@@ -39,7 +43,7 @@ def build_definitions(*, lake_root: str | None = None, source_dir: str | None = 
     return with_gold_freshness(dg.Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[materialize_everything, ingest_landing_files, lake_maintenance],
+        jobs=[materialize_everything, refresh_master_data, ingest_landing_files, lake_maintenance],
         schedules=[nightly_maintenance],
         sensors=[landing_folder_sensor, *publication_sensor(ALL_CHECKS)],
         resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},

@@ -24,12 +24,23 @@ class RunOutcome:
     withheld: list[str] | None = None  # audited tables whose new version is not served (checks failed)
 
 
-def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Execute `materialize_everything`; runs are recorded in DAGSTER_HOME when set (so `dagster dev` shows
-    them), in a throwaway instance otherwise."""
+def dagster_instance() -> dg.DagsterInstance:
+    """The Dagster instance at DAGSTER_HOME, default `./.dagster_home` (the Makefile's default too), so runs
+    started by `plantlake run` show in `make ui` / `dagster dev`."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch(exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], None] = print,
+                   job_name: str = "materialize_everything") -> RunOutcome:
+    """Execute `materialize_everything` (or another job of the code location) in-process, recorded in the
+    Dagster instance (`dagster_instance`), then publish what it wrote."""
     defs = build_definitions(lake_root=str(lake_root), source_dir=str(source_dir))
-    job = defs.resolve_job_def("materialize_everything")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(job_name)
+    instance = dagster_instance()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())

@@ -235,6 +235,24 @@ class Lake:
 
         return recall(self._genealogy(), supplier_lot)
 
+    # ---- quarantine ------------------------------------------------------------------------------
+    def quarantine(self, table: str | None = None, *, source_file: str | None = None) -> pl.DataFrame:
+        """Quarantined rows (every quarantine table, or one), with their reasons, where they came from, and their
+        replay status: `waiting_for_master_data` (failed only on unknown codes; replayed when master data knows
+        them), `landed` or `duplicate` (replayed into bronze), or `quarantined`."""
+        from plantlake.quarantine import quarantined_rows
+
+        return quarantined_rows(self.store, table, source_file=source_file)
+
+    def replay_quarantine(self, source_dir: str | Path) -> Any:
+        """Replay now every quarantined record waiting for master data whose codes the lake knows (the landing
+        run does this on its own); returns counts of landed, duplicate, still quarantined, not replayable."""
+        from ingestion.replay import replay_quarantined
+
+        if not Path(source_dir).is_dir():
+            raise QueryError(f"landing folder {source_dir} does not exist")
+        return replay_quarantined(self.store, landing_root=Path(source_dir))
+
     # ---- operations ------------------------------------------------------------------------------
     def run(self, source_dir: str | Path, *, echo: Any = print) -> Any:
         """Materialize every asset (master data, bronze landing, silver, gold) from a landing folder, with

@@ -18,6 +18,8 @@ class IngestReport:
     run_id: str
     files: int
     counts: pl.DataFrame  # per source: files, duplicate and rejected files, rows read/landed/quarantined/duplicate
+    master_data: str      # what happened to master data first
+    replay: object        # ingestion.replay.ReplayReport: quarantined records replayed against the master data
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,37 @@ def ingest(lake: DeltaLake, source_dir: Path, progress: Callable[[object], None]
     from ingestion.report import ingest_counts
     from ingestion.signal_files import land_signal_files
 
+    from ingestion.replay import replay_quarantined
+
     if not source_dir.is_dir():
         raise QueryError(f"landing folder {source_dir} does not exist")
+    master = land_master_data(lake, source_dir)
+    replay = replay_quarantined(lake, landing_root=source_dir)
     lander = Lander(lake, source_dir)
     outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
-    return IngestReport(lander.run_id, len(outcomes), ingest_counts(lake, lander.run_id))
+    return IngestReport(lander.run_id, len(outcomes), ingest_counts(lake, lander.run_id), master, replay)
+
+
+MASTER_TABLES = ("map_material_code", "dim_location", "dim_machine", "dim_supplier", "dim_customer")
+
+
+def land_master_data(lake: DeltaLake, source_dir: Path) -> str:
+    """Master data first: the landing folder's master/ when it has one (so records meet the codes they use),
+    else what the lake holds; with neither, refuse: every record would be quarantined for unknown codes."""
+    from pipelines.run import run_everything as run_job
+
+    if (source_dir / "master").is_dir():
+        outcome = run_job(lake_root=lake.root, source_dir=source_dir, echo=lambda _: None,
+                          job_name="refresh_master_data")
+        if not outcome.success:
+            raise QueryError(f"master data in {source_dir / 'master'} did not land: {outcome.failure or outcome.failed_checks}")
+        return f"master data landed from {source_dir / 'master'}"
+    missing = [t for t in MASTER_TABLES if not lake.exists(t)]
+    if missing:
+        raise QueryError(f"no master data: {source_dir} has no master/ folder and the lake has no "
+                         f"{', '.join('silver.' + t for t in missing)}; every record would be quarantined for "
+                         "unknown codes. Deliver master/ first (or run `plantlake run`).")
+    return "master data: the lake's (no master/ in the landing folder)"
 
 
 def maintain(lake: DeltaLake, names: Sequence[str] = (), retention_hours: int = 168) -> list[MaintenanceReport]:

@@ -52,4 +52,15 @@ TABLES = [
     quarantine_table("wms_transactions", "WMS export rows that broke the WMS transaction contract."),
     quarantine_table("mes_events", "MES events (NDJSON lines or B2MML elements) that broke an MES contract."),
     quarantine_table("machine_signals", "Rows of historical signal files that broke the signals contract."),
+    TableSpec("quarantine_replays", "quarantine", pa.schema([
+        pa.field("quarantine_table", _s, nullable=False), pa.field("file_sha256", _s, nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False), pa.field("record_seq", pa.int64(), nullable=False),
+        pa.field("replay_run_id", _s, nullable=False), pa.field("outcome", _s, nullable=False),
+        pa.field("reasons", pa.list_(_s), nullable=False), pa.field("code_sets_sha256", _s, nullable=False),
+        pa.field("replayed_at", _utc, nullable=False)]),
+        "Every replay of a quarantined row that failed only on codes master data did not know yet: outcome "
+        "landed (now in bronze, its ingest_run_id the replay's), duplicate (its business key had landed), "
+        "still_quarantined (with the reasons it still fails) or not_replayable (why). A row landed or duplicate is "
+        "never replayed again; the ingest log books each replayed file so rows stay conserved.",
+        ("quarantine_table", "file_sha256", "source_line", "record_seq", "replay_run_id")),
 ]

@@ -9,6 +9,7 @@ import dagster as dg
 
 from data_contracts.mes import MES_CONTRACTS
 from ingestion.landing import FileOutcome, Lander
+from ingestion.replay import replay_quarantined
 from ingestion.signal_files import land_signal_files
 from lakehouse.catalog import CATALOG
 from pipelines.master_data.assets import MASTER_DATA_ASSETS
@@ -17,7 +18,7 @@ from pipelines.resources import LakeResource, LandingResource
 
 CONTRACT_TABLES = ["wms_transactions", *MES_CONTRACTS, "machine_signals"]
 BOOKKEEPING_TABLES = ["quarantine_wms_transactions", "quarantine_mes_events", "quarantine_machine_signals",
-                      "ingest_log", "dirty_partitions"]
+                      "ingest_log", "dirty_partitions", "quarantine_replays"]
 MAX_QUARANTINE_SHARE = 0.02
 
 
@@ -43,6 +44,9 @@ def _checks() -> list[dg.AssetCheckSpec]:
 def land_landing_files(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource):
     """Land every new file in the landing folder: good rows in bronze, bad rows in quarantine, each file
     logged once by its sha256 (a re-delivered file, even renamed, lands nothing)."""
+    replay = replay_quarantined(lake.lake(), landing_root=landing.root())
+    if replay.attempted:
+        context.log.info(replay.summary())
     lander = Lander(lake.lake(), landing.root(), run_id=f"dagster-{context.run.run_id}")
 
     def progress(o: FileOutcome) -> None:
@@ -54,7 +58,8 @@ def land_landing_files(context: dg.AssetExecutionContext, lake: LakeResource, la
         stats = lander.table_stats.get(table, Counter())
         yield dg.MaterializeResult(asset_key=table_key(table), metadata={
             "rows_landed_this_run": stats["landed"], "rows_quarantined_this_run": stats["quarantined"],
-            "rows_duplicate_this_run": stats["duplicate"], "files_this_run": len(outcomes)})
+            "rows_duplicate_this_run": stats["duplicate"], "files_this_run": len(outcomes),
+            "quarantined_rows_replayed_and_landed": replay.landed})
     yield from contract_check_results(lander.table_stats, outcomes)
 
 

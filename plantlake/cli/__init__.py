@@ -137,6 +137,8 @@ def ingest(lake: Lake, source_dir: Path, verbose: bool) -> None:
                        f"duplicate={outcome.rows_duplicate}" + (f"  error: {outcome.error}" if outcome.error else ""))
 
     report = lake.ingest(source_dir, progress=show)
+    click.echo(report.master_data)
+    click.echo(report.replay.summary())
     click.echo(f"ingest run {report.run_id}: {report.files} files")
     click.echo(format_counts(report.counts))
 
@@ -230,6 +232,7 @@ def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
     from plantlake.cli.genealogy import recall_command, trace_command
     from plantlake.cli.kpi import kpi_command
+    from plantlake.cli.quarantine import quarantine_group
     from plantlake.cli.stock import stock_command
     from simulator.cli import simulate_command
 
@@ -239,6 +242,7 @@ def _mount_subcommands() -> None:
     main.add_command(trace_command, name="trace")
     main.add_command(recall_command, name="recall")
     main.add_command(kpi_command, name="kpi")
+    main.add_command(quarantine_group, name="quarantine")
 
 
 _mount_subcommands()

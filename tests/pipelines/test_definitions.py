@@ -27,7 +27,7 @@ BRONZE_KEYS = sorted([
     "bronze/mes_material_consumption", "bronze/mes_lot_events", "bronze/mes_quality_inspections",
     "bronze/mes_equipment_states", "bronze/mes_material_lots", "bronze/mes_production_counts", "bronze/ingest_log", "bronze/dirty_partitions",
     "quarantine/quarantine_wms_transactions", "quarantine/quarantine_mes_events",
-    "bronze/machine_signals", "quarantine/quarantine_machine_signals",
+    "bronze/machine_signals", "quarantine/quarantine_machine_signals", "quarantine/quarantine_replays",
 ])
 INVENTORY_KEYS = sorted(["silver/fct_inventory_movements", "quarantine/quarantine_inventory_movements",
                          "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges",
