@@ -39,13 +39,20 @@ ingestion/opcua/config.py for the TOML keys.
               help="How many levels below --browse-root to browse.")
 @click.option("--node", "nodes", multiple=True, metavar="MACHINE/TAG=NODEID",
               help="A variable to collect by NodeId (repeatable).")
-@click.option("--lake", "lake_root", type=click.Path(file_okay=False, path_type=Path), envvar="PLANTLAKE_LAKE",
-              default=Path("lake"), show_default=True, help="Lake root folder (env PLANTLAKE_LAKE).")
+@click.option("--lake", "lake_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Lake root folder; default: the `plantlake --lake` given before the subcommand, else "
+                   "PLANTLAKE_LAKE, else ./lake.")
 @click.option("--collector-id", help="Names the state file used for crash recovery (default: opcua).")
 @click.option("--duration-s", type=click.FloatRange(min=0.1), help="Stop after this many seconds (default: run until "
               "stopped).")
 @click.option("--flush-interval-s", type=click.FloatRange(min=0.05), help="Write a micro-batch this often.")
 @click.option("--sampling-interval-ms", type=click.FloatRange(min=0), help="Requested server sampling interval.")
+@click.option("--reconnect-max-s", type=click.FloatRange(min=0, min_open=True),
+              help="Cap of the reconnect backoff (TOML reconnect.max_s; default 5): a server that is back is "
+                   "reconnected within about this long.")
+@click.option("--compact-every-s", type=click.FloatRange(min=0),
+              help="Compact the partitions written since the last compaction this often (TOML compact_every_s; "
+                   "default 600; 0 = never).")
 @click.option("--security-policy", type=click.Choice(["None", "Basic256Sha256"]), help="Message security policy.")
 @click.option("--security-mode", type=click.Choice(["Sign", "SignAndEncrypt"]), help="Message security mode.")
 @click.option("--client-cert", type=click.Path(exists=True, dir_okay=False), help="Collector certificate (DER/PEM).")
@@ -57,25 +64,29 @@ ingestion/opcua/config.py for the TOML keys.
 @click.option("-v", "--verbose", is_flag=True, help="Log asyncua's own messages too.")
 def collect_command(config_file: Path | None, endpoint: str | None, browse_root: str | None, max_depth: int,
                     nodes: tuple[str, ...], lake_root: Path, collector_id: str | None, duration_s: float | None,
-                    flush_interval_s: float | None, sampling_interval_ms: float | None, security_policy: str | None,
+                    flush_interval_s: float | None, sampling_interval_ms: float | None,
+                    reconnect_max_s: float | None, compact_every_s: float | None, security_policy: str | None,
                     security_mode: str | None, client_cert: str | None, client_key: str | None,
                     server_cert: str | None, username: str | None, password_env: str | None, verbose: bool) -> None:
     """Collect OPC UA machine signals into the machine_signals Delta table.
 
-    One subscription monitors every node; values land every flush interval. Lost connections are retried with
-    exponential backoff and booked in machine_signal_gaps, as is a crash of the previous run."""
+    One subscription monitors every node; values land every flush interval and the partitions written are
+    compacted every --compact-every-s. Lost connections are retried with exponential backoff (capped at
+    --reconnect-max-s) and booked in machine_signal_gaps from the last value delivered, as is a crash of the
+    previous run."""
     _configure_logging(verbose)
     overrides = {k: v for k, v in {
         "endpoint": endpoint, "collector_id": collector_id, "flush_interval_s": flush_interval_s,
-        "sampling_interval_ms": sampling_interval_ms}.items() if v is not None}
+        "sampling_interval_ms": sampling_interval_ms, "compact_every_s": compact_every_s}.items() if v is not None}
     security = {k: v for k, v in {"policy": security_policy, "mode": security_mode, "client_certificate": client_cert,
                                   "private_key": client_key, "server_certificate": server_cert}.items() if v}
     auth = {k: v for k, v in {"username": username, "password_env": password_env}.items() if v}
     try:
-        config = build_config(config_file, overrides, browse_root, max_depth, nodes, security, auth)
+        config = build_config(config_file, overrides, browse_root, max_depth, nodes, security, auth,
+                              reconnect={"max_s": reconnect_max_s} if reconnect_max_s is not None else None)
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from exc
-    lake = DeltaLake(lake_root)
+    lake = DeltaLake(lake_root or _global_lake_root())
     click.echo(f"collecting from {config.endpoint} into {lake.root} (run until "
                f"{f'{duration_s:g} s passed' if duration_s else 'stopped'})")
     try:
@@ -86,7 +97,8 @@ def collect_command(config_file: Path | None, endpoint: str | None, browse_root:
 
 
 def build_config(config_file: Path | None, overrides: dict[str, Any], browse_root: str | None, max_depth: int,
-                 nodes: tuple[str, ...], security: dict[str, Any], auth: dict[str, Any]) -> CollectorConfig:
+                 nodes: tuple[str, ...], security: dict[str, Any], auth: dict[str, Any],
+                 reconnect: dict[str, Any] | None = None) -> CollectorConfig:
     import tomllib
 
     data: dict[str, Any] = {}
@@ -102,6 +114,8 @@ def build_config(config_file: Path | None, overrides: dict[str, Any], browse_roo
     if security:
         data["security"] = {**data.get("security", {}), **{k: str(Path(v).resolve()) if k != "policy" and
                                                            k != "mode" else v for k, v in security.items()}}
+    if reconnect:
+        data["reconnect"] = {**data.get("reconnect", {}), **reconnect}
     if auth:
         data["auth"] = {k: v for k, v in {**data.get("auth", {}), **auth}.items()
                         if not ("password_env" in auth and k == "password")}
@@ -133,7 +147,8 @@ async def _run_until_signal(collector: Collector, duration_s: float | None) -> C
 def format_report(report: CollectorReport) -> str:
     lines = [f"run {report.run_id}: {report.targets} nodes, {report.received} values received, "
              f"{report.written} rows landed in machine_signals, {report.duplicates_skipped} duplicates skipped, "
-             f"{report.reconnects} reconnects, {len(report.gaps)} gaps"]
+             f"{report.reconnects} reconnects, {len(report.gaps)} gaps, {report.compactions} compactions "
+             f"({report.files_compacted} small files compacted)"]
     for gap in report.gaps:
         where = f"{gap.target.machine_id}/{gap.target.tag}" if gap.target else gap.endpoint
         lines.append(f"  gap {gap.scope:<10} {where}: {gap.started_at.isoformat()} -> {gap.ended_at.isoformat()} "
@@ -155,3 +170,10 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _global_lake_root() -> Path:
+    """The lake the `plantlake` group was given (`plantlake --lake X collect`), else PLANTLAKE_LAKE, else ./lake."""
+    context = click.get_current_context(silent=True)
+    root = context.find_root().params.get("lake_root") if context else None
+    return Path(root) if root else Path(os.environ.get("PLANTLAKE_LAKE", "lake"))

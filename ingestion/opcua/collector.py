@@ -1,10 +1,14 @@
 """The OPC UA collector: one subscription with every node as a monitored item, reconnecting with backoff.
 
-Outages are booked in `machine_signal_gaps`: a lost connection from the last moment the server was known to be
-alive (its last publish response; keep-alives come about every second) to the moment the subscription is live
-again; a start that needed retries as `server_unreachable`; a crash of the previous run as `collector_restart`.
+Outages are booked in `machine_signal_gaps`: a lost connection from the last value delivered over it (the newest
+source_at, i.e. SourceTimestamp or else ServerTimestamp, of the notifications that connection brought; if it
+brought nothing newer than the moment it was established, e.g. only the repeats of a re-subscribe, from that
+moment, where the previous gap ended) to the moment the subscription is live again; a start that needed retries
+as `server_unreachable`; a crash of the previous run as `collector_restart`. Reconnect attempts back off
+exponentially up to `reconnect.max_s`, so a server that is back is reconnected within about that long.
 After a re-subscribe the server repeats each node's current value with its original SourceTimestamp; those rows
-are dropped by insert_new's (machine_id, tag, source_at) key, so they never duplicate."""
+are dropped by insert_new's (machine_id, tag, source_at) key, so they never duplicate. Every `compact_every_s`
+the sink compacts the partitions it wrote (see sink.py); the report counts those compactions."""
 
 from __future__ import annotations
 
@@ -12,10 +16,9 @@ import asyncio
 import contextlib
 import logging
 import math
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from asyncua import Client, ua
@@ -24,7 +27,7 @@ from asyncua.common.subscription import DataChangeNotif, Subscription
 from ingestion.opcua.config import CollectorConfig
 from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.nodes import resolve_targets
-from ingestion.opcua.samples import Gap, Target
+from ingestion.opcua.samples import Gap, Target, stamped_at
 from ingestion.opcua.security import apply_security
 from ingestion.opcua.sink import SignalSink, now_utc
 from ingestion.opcua.state import CollectorState, crash_gap_start, read_state, state_path, write_state
@@ -47,23 +50,32 @@ class CollectorReport:
     duplicates_skipped: int = 0
     reconnects: int = 0
     gaps: list[Gap] = field(default_factory=list)
+    compactions: int = 0
+    files_compacted: int = 0
 
 
 class _ConnectionLost(Exception):
-    def __init__(self, last_alive: datetime) -> None:
-        super().__init__(f"connection lost; last alive {last_alive.isoformat()}")
-        self.last_alive = last_alive
+    def __init__(self, gap_from: datetime) -> None:
+        super().__init__(f"connection lost; last value delivered at {gap_from.isoformat()}")
+        self.gap_from = gap_from
 
 
 class _EnqueueHandler:
-    """asyncua subscription handler: appends to the sink and nothing else, so the publish loop never waits."""
+    """asyncua subscription handler: appends to the sink and remembers the newest value time of its connection,
+    nothing else, so the publish loop never waits."""
 
     def __init__(self, sink: SignalSink, lost: asyncio.Event) -> None:
         self._enqueue, self._lost = sink.enqueue, lost
+        self.newest: datetime | None = None  # newest source_at delivered over this connection
 
     def datachange_notification(self, node: Any, val: Any, data: DataChangeNotif) -> None:
         item = data.monitored_item
-        self._enqueue(item.ClientHandle, item.Value)
+        value = item.Value
+        self._enqueue(item.ClientHandle, value)
+        # A value without timestamps is stored at (about) its arrival, so it counts as delivered now.
+        at = stamped_at(value) or now_utc()
+        if self.newest is None or at > self.newest:
+            self.newest = at
 
     def status_change_notification(self, status: ua.StatusChangeNotification) -> None:
         if not status.Status.is_good():
@@ -91,7 +103,7 @@ class Collector:
             self.lake, endpoint=self.config.endpoint, run_id=self.run_id, state_file=self.state_file,
             state=CollectorState(self.config.collector_id, self.run_id, True, started_at),
             flush_interval_s=self.config.flush_interval_s, flush_max_values=self.config.flush_max_values,
-            node_gap_min_s=self.config.node_gap_min_s)
+            node_gap_min_s=self.config.node_gap_min_s, compact_every_s=self.config.compact_every_s)
         stop_flushing = asyncio.Event()
         collecting = asyncio.create_task(self._collect(stop, started_at))
         flushing = asyncio.create_task(sink.run_periodic(stop_flushing))
@@ -128,6 +140,7 @@ class Collector:
         report.targets = len(self._targets or ())
         report.received, report.written = sink.counts.received, sink.counts.written
         report.duplicates_skipped, report.gaps = sink.counts.duplicates_skipped, list(sink.counts.gaps)
+        report.compactions, report.files_compacted = sink.counts.compactions, sink.counts.files_compacted
         return report
 
     async def _collect(self, stop: asyncio.Event, started_at: datetime) -> None:
@@ -139,7 +152,7 @@ class Collector:
                 return
             except _ConnectionLost as lost:
                 log.warning("lost connection to %s; reconnecting", self.config.endpoint)
-                self._outage = self._outage or (lost.last_alive, "connection_lost")
+                self._outage = self._outage or (lost.gap_from, "connection_lost")
                 self.report.reconnects += 1
                 delay = reconnect.initial_s
             except CollectorError:
@@ -178,12 +191,13 @@ class Collector:
                     sink.targets = await resolve_targets(client, config)
                     self._targets = list(sink.targets)
                 sink.resubscribed()
-                subscription = await self._subscribe(client, _EnqueueHandler(sink, lost))
+                handler = _EnqueueHandler(sink, lost)
+                await self._subscribe(client, handler)
             connected_at = now_utc()
             self._book_recovered(sink, connected_at)
             await _first_of(stop.wait(), lost.wait())
             if lost.is_set() and not stop.is_set():
-                raise _ConnectionLost(_last_alive(subscription, connected_at))
+                raise _ConnectionLost(_gap_start(handler.newest, connected_at))
         finally:
             await _quiet_exit(stack, config.request_timeout_s)
 
@@ -242,12 +256,12 @@ class Collector:
         return requests
 
 
-def _last_alive(subscription: Subscription, connected_at: datetime) -> datetime:
-    """Wall time of the subscription's last publish response (data or keep-alive)."""
-    if subscription.last_publish_at is None:
+def _gap_start(newest_delivered: datetime | None, connected_at: datetime) -> datetime:
+    """Where a lost connection's gap starts: its last value delivered, never before the connection began (what
+    came before is covered by the previous gap or, at the first connection, was current when it began)."""
+    if newest_delivered is None:
         return connected_at
-    age_s = max(0.0, time.monotonic() - subscription.last_publish_at)
-    return max(connected_at, now_utc() - timedelta(seconds=age_s))
+    return max(newest_delivered, connected_at)
 
 
 async def _first_of(*awaitables: Any) -> None:

@@ -6,6 +6,12 @@ Example (relative file paths are resolved against the TOML file's folder):
     endpoint = "opc.tcp://127.0.0.1:4840"
     sampling_interval_ms = 250
     flush_interval_s = 2.0
+    compact_every_s = 600           # compact the partitions written since the last time; 0 = never
+
+    [reconnect]                     # exponential backoff between connection attempts
+    initial_s = 0.5
+    max_s = 5.0                     # the cap: a server back online is reconnected within about this long
+    factor = 2.0
 
     [security]                      # omit for policy None
     policy = "Basic256Sha256"
@@ -62,10 +68,19 @@ class SecurityConfig:
         return self.policy != "None"
 
 
+DEFAULT_RECONNECT_INITIAL_S = 0.5
+DEFAULT_RECONNECT_MAX_S = 5.0
+
+
 @dataclass(frozen=True)
 class ReconnectConfig:
-    initial_s: float = 0.5
-    max_s: float = 30.0
+    """Backoff between connection attempts: initial_s, times factor after each failed attempt, capped at max_s.
+
+    The cap bounds how long a server that is back online waits for the collector: at most max_s (plus one
+    connect) after it is reachable again, however long the outage lasted."""
+
+    initial_s: float = DEFAULT_RECONNECT_INITIAL_S
+    max_s: float = DEFAULT_RECONNECT_MAX_S
     factor: float = 2.0
 
 
@@ -106,6 +121,8 @@ class CollectorConfig:
     queue_size: int = 100
     flush_interval_s: float = 2.0
     flush_max_values: int = 10_000
+    # Compact the Delta partitions the collector wrote (one small file per flush) this often; 0 = never.
+    compact_every_s: float = 600.0
     reconnect: ReconnectConfig = ReconnectConfig()
     connect_timeout_s: float = 5.0
     start_attempts: int = 1
@@ -134,8 +151,9 @@ class CollectorConfig:
 
 
 _TOP_KEYS = {"endpoint", "collector_id", "nodes", "browse", "security", "auth", "sampling_interval_ms",
-             "publishing_interval_ms", "deadband_abs", "queue_size", "flush_interval_s", "flush_max_values", "reconnect",
-             "connect_timeout_s", "start_attempts", "node_gap_min_s", "request_timeout_s", "watchdog_interval_s"}
+             "publishing_interval_ms", "deadband_abs", "queue_size", "flush_interval_s", "flush_max_values",
+             "compact_every_s", "reconnect", "connect_timeout_s", "start_attempts", "node_gap_min_s",
+             "request_timeout_s", "watchdog_interval_s"}
 
 
 def parse_config(data: Mapping[str, Any], base_dir: Path) -> CollectorConfig:
@@ -161,6 +179,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> CollectorConfig:
         queue_size=int(_number(data, "queue_size", 100, minimum=1, integer=True)),
         flush_interval_s=_number(data, "flush_interval_s", 2.0, minimum=0.05),
         flush_max_values=int(_number(data, "flush_max_values", 10_000, minimum=1, integer=True)),
+        compact_every_s=_number(data, "compact_every_s", 600.0, minimum=0.0),
         reconnect=_reconnect(data.get("reconnect", {})),
         connect_timeout_s=_number(data, "connect_timeout_s", 5.0, minimum=0.1),
         start_attempts=int(_number(data, "start_attempts", 1, minimum=1, integer=True)),
@@ -257,8 +276,12 @@ def _reconnect(item: Any) -> ReconnectConfig:
     if not isinstance(item, Mapping):
         raise ConfigError("reconnect: expected a table")
     _no_unknown_keys(item, {"initial_s", "max_s", "factor"}, "reconnect.")
-    initial = _number(item, "initial_s", 0.5, minimum=0.01, key="reconnect.initial_s")
-    maximum = _number(item, "max_s", 30.0, minimum=0.01, key="reconnect.max_s")
+    maximum = _number(item, "max_s", DEFAULT_RECONNECT_MAX_S, key="reconnect.max_s")
+    if maximum <= 0:
+        raise ConfigError(f"reconnect.max_s: must be > 0, got {maximum:g}")
+    # A cap below the default first delay lowers the first delay with it, unless initial_s is given.
+    initial = _number(item, "initial_s", min(DEFAULT_RECONNECT_INITIAL_S, maximum), minimum=0.01,
+                      key="reconnect.initial_s")
     if maximum < initial:
         raise ConfigError(f"reconnect.max_s: {maximum} is below reconnect.initial_s {initial}")
     return ReconnectConfig(initial, maximum, _number(item, "factor", 2.0, minimum=1.0, key="reconnect.factor"))

@@ -84,6 +84,12 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def stamped_at(data_value: ua.DataValue) -> datetime | None:
+    """The value's time as `sample_from_datavalue` stores it in source_at (SourceTimestamp, else ServerTimestamp),
+    or None when the server sent neither."""
+    return utc(data_value.SourceTimestamp) or utc(data_value.ServerTimestamp)
+
+
 def sample_from_datavalue(target: Target, data_value: ua.DataValue, received_at: datetime) -> Sample:
     status = data_value.StatusCode.value if data_value.StatusCode is not None else 0
     variant = data_value.Value

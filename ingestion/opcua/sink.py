@@ -1,7 +1,15 @@
 """Where notifications go: an in-memory buffer flushed as micro-batches into Delta, plus gaps and the state file.
 
 The subscription handler only appends (client handle, DataValue) to `buffer`; everything else (conversion, node
-gap tracking, the Delta write in a worker thread, the state file) happens here, off the notification path."""
+gap tracking, the Delta write in a worker thread, the state file) happens here, off the notification path.
+
+Every flush with data is a Delta commit adding a small file, so the sink also compacts on a schedule: every
+`compact_every_s` (checked after each flush) it compacts the partitions it wrote since the previous compaction
+(delta-rs optimize.compact with a partition filter; a partition holding one file is left alone) and writes a
+checkpoint. Compaction runs under the flush lock, so it never interleaves with a write; notifications keep
+arriving in the buffer meanwhile. A failed compaction is logged and retried at the next due time; it never stops
+collection. Compaction only replaces files (dataChange=false): rows are neither lost nor duplicated. The files it
+replaced stay on disk for time travel until a vacuum (`plantlake maintain`) removes them."""
 
 from __future__ import annotations
 
@@ -9,22 +17,25 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from asyncua import ua
 
 from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.gaps import BadStatusSpans
-from ingestion.opcua.samples import Gap, Sample, Target, gaps_table, sample_from_datavalue, signals_table
+from ingestion.opcua.samples import (Gap, Sample, Target, gaps_table, sample_from_datavalue, signals_table,
+                                     utc_date)
 from ingestion.opcua.state import CollectorState, write_state
 from lakehouse.delta_io import DeltaLake
 
 log = logging.getLogger(__name__)
 
 MAX_FAILED_FLUSHES = 3
+SIGNALS = "machine_signals"
+GAPS = "machine_signal_gaps"
 
 
 def now_utc() -> datetime:
@@ -38,14 +49,30 @@ class SinkCounts:
     duplicates_skipped: int = 0
     flushes: int = 0
     gaps: list[Gap] = field(default_factory=list)
+    compactions: int = 0  # compactions that replaced files (one per table and due time)
+    files_compacted: int = 0  # small files replaced by them
+
+
+@dataclass(frozen=True)
+class Compaction:
+    table: str
+    partitions: tuple[date, ...]  # empty for an unpartitioned table
+    files_removed: int
+    files_added: int
+    seconds: float
 
 
 class SignalSink:
     def __init__(self, lake: DeltaLake, *, endpoint: str, run_id: str, state_file: Path, state: CollectorState,
-                 flush_interval_s: float, flush_max_values: int, node_gap_min_s: float = 0.0) -> None:
+                 flush_interval_s: float, flush_max_values: int, node_gap_min_s: float = 0.0,
+                 compact_every_s: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.lake, self.endpoint, self.run_id = lake, endpoint, run_id
         self.state_file, self.state = state_file, state
         self.flush_interval_s, self.flush_max_values = flush_interval_s, flush_max_values
+        self.compact_every_s, self._clock = compact_every_s, clock
+        self._last_compaction = clock()
+        # What the flushes wrote since the last compaction: table -> its source_date partitions (none for gaps).
+        self._written: dict[str, set[date]] = {}
         self.buffer: deque[tuple[int, ua.DataValue]] = deque()
         self.full = asyncio.Event()
         self.targets: Sequence[Target] = ()
@@ -80,6 +107,7 @@ class SignalSink:
                     waiter.cancel()
             self.full.clear()
             await self.flush()
+            await self.compact_if_due()
 
     async def flush(self) -> None:
         """Write buffered samples and booked gaps; on failure they stay queued for the next flush."""
@@ -110,6 +138,45 @@ class SignalSink:
             self.state = replace(self.state, last_flush_at=now_utc())
             write_state(self.state_file, self.state)
 
+    async def compact_if_due(self) -> list[Compaction]:
+        """Compact what was written since the last compaction once `compact_every_s` passed (0 = never)."""
+        if self.compact_every_s <= 0 or self._clock() - self._last_compaction < self.compact_every_s:
+            return []
+        return await self.compact()
+
+    async def compact(self) -> list[Compaction]:
+        """Compact the partitions written since the last compaction and checkpoint those tables, now."""
+        async with self._flush_lock:
+            self._last_compaction = self._clock()
+            written, self._written = self._written, {}
+            done: list[Compaction] = []
+            for table, partitions in written.items():
+                try:
+                    done.append(await asyncio.to_thread(self._compact, table, partitions))
+                except Exception as exc:
+                    # Keep the partitions for the next due time; a conflicting writer or a full disk must not
+                    # stop collection.
+                    self._written.setdefault(table, set()).update(partitions)
+                    log.warning("compacting %s failed (%s); retrying in %g s", table, exc, self.compact_every_s)
+            for c in done:
+                if c.files_removed:
+                    self.counts.compactions += 1
+                    self.counts.files_compacted += c.files_removed
+                    log.info("compacted %s %s: %d files -> %d in %.2f s", c.table,
+                             ",".join(p.isoformat() for p in c.partitions) or "(whole table)", c.files_removed,
+                             c.files_added, c.seconds)
+            return done
+
+    def _compact(self, table: str, partitions: set[date]) -> Compaction:
+        started = time.perf_counter()
+        ordered = tuple(sorted(partitions))
+        filters = [("source_date", "in", [p.isoformat() for p in ordered])] if ordered else None
+        metrics = self.lake.table(table).optimize.compact(partition_filters=filters)
+        removed, added = int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
+        if removed:
+            self.lake.checkpoint(table)
+        return Compaction(table, ordered, removed, added, time.perf_counter() - started)
+
     def close_node_gaps(self, at: datetime) -> None:
         self._pending_gaps += self._bad_spans.close_all(at)
 
@@ -139,19 +206,25 @@ class SignalSink:
                 seeds[handle] = max(sample.source_at, seeds.get(handle, sample.source_at))
         return fresh, checked, seeds
 
+    def _wrote(self, table: str, partitions: set[date]) -> None:
+        self._written.setdefault(table, set()).update(partitions)
+
     def _write(self, fresh: list[Sample], checked: list[Sample], gaps: list[Gap]) -> None:
         started = time.perf_counter()
         ingested_at = now_utc()
         if checked:
-            result = self.lake.insert_new("machine_signals", signals_table(checked, ingested_at, self.run_id))
+            result = self.lake.insert_new(SIGNALS, signals_table(checked, ingested_at, self.run_id))
             self.counts.written += result.rows_written
             self.counts.duplicates_skipped += result.duplicates_skipped
+            if result.rows_written:
+                self._wrote(SIGNALS, {utc_date(s.source_at) for s in checked})
         if fresh:
-            self.counts.written += self.lake.append("machine_signals",
-                                                    signals_table(fresh, ingested_at, self.run_id)).rows_written
+            appended = self.lake.append(SIGNALS, signals_table(fresh, ingested_at, self.run_id))
+            self.counts.written += appended.rows_written
+            self._wrote(SIGNALS, {utc_date(s.source_at) for s in fresh})
         samples = fresh + checked
-        if gaps:
-            self.lake.insert_new("machine_signal_gaps", gaps_table(gaps, ingested_at, self.run_id))
+        if gaps and self.lake.insert_new(GAPS, gaps_table(gaps, ingested_at, self.run_id)).rows_written:
+            self._wrote(GAPS, set())
         if samples or gaps:
             log.debug("flushed %d samples, %d gaps in %.3f s", len(samples), len(gaps),
                       time.perf_counter() - started)

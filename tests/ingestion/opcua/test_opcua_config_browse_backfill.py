@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ingestion.opcua import Collector, CollectorConfig, CollectorError, ConfigError
 from ingestion.opcua.backfill import backfill_file
-from ingestion.opcua.cli import collect_command
+from ingestion.opcua.cli import build_config, collect_command
 from ingestion.opcua.config import BrowseConfig
 from ingestion.opcua.demo_server import DemoServer
 from ingestion.opcua.nodes import discover_targets
@@ -43,6 +43,14 @@ NODE = {"node_id": "ns=2;s=M1.temperature_c", "machine_id": "M1", "tag": "temper
      r"^browse\.max_depth: must be <= 10"),
     ({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE], "reconnect": {"initial_s": 5, "max_s": 1}},
      r"^reconnect\.max_s: 1\.0 is below"),
+    ({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE], "reconnect": {"max_s": 0}},
+     r"^reconnect\.max_s: must be > 0"),
+    ({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE], "reconnect": {"max_s": -2}},
+     r"^reconnect\.max_s: must be > 0"),
+    ({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE], "reconnect": {"max_s": "5"}},
+     r"^reconnect\.max_s: expected a number"),
+    ({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE], "compact_every_s": -1},
+     r"^compact_every_s: must be >= 0"),
 ])
 def test_config_errors_name_the_key(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -127,9 +135,26 @@ def test_backfill_csv_reads_utc_strings(lake: DeltaLake, tmp_path: Path) -> None
                                            datetime(2025, 3, 1, 10, 0, 1, tzinfo=UTC)]
 
 
+def test_backoff_cap_and_compaction_from_toml_and_cli(tmp_path: Path) -> None:
+    defaults = CollectorConfig.from_dict({"endpoint": "opc.tcp://127.0.0.1:4840", "nodes": [NODE]})
+    assert (defaults.reconnect.max_s, defaults.reconnect.initial_s, defaults.compact_every_s) == (5.0, 0.5, 600.0)
+    (tmp_path / "c.toml").write_text('endpoint = "opc.tcp://127.0.0.1:4840"\ncompact_every_s = 600\n'
+                                     '[reconnect]\nmax_s = 2.5\n[[nodes]]\nnode_id = "ns=2;s=M1.t"\n'
+                                     'machine_id = "M1"\ntag = "t"\n')
+    config = CollectorConfig.from_toml(tmp_path / "c.toml")
+    assert (config.reconnect.max_s, config.compact_every_s) == (2.5, 600.0)
+    overridden = build_config(tmp_path / "c.toml", {"compact_every_s": 0.0}, None, 3, (), {}, {},
+                              reconnect={"max_s": 0.2})
+    # A cap below the default first delay (0.5 s) lowers the first delay too.
+    assert (overridden.reconnect.max_s, overridden.reconnect.initial_s, overridden.compact_every_s) == (0.2, 0.2, 0.0)
+    result = CliRunner().invoke(collect_command, ["--config", str(tmp_path / "c.toml"), "--reconnect-max-s", "0"])
+    assert result.exit_code == 2 and "--reconnect-max-s" in result.output
+
+
 def test_cli_help_and_missing_endpoint() -> None:
     runner = CliRunner()
     help_text = runner.invoke(collect_command, ["--help"]).output
     assert "--browse-root" in help_text and "PLANTLAKE_LAKE" in help_text and "Examples" in help_text
+    assert "--reconnect-max-s" in help_text and "--compact-every-s" in help_text
     result = runner.invoke(collect_command, ["--node", "M1/t=ns=2;s=x"])
     assert result.exit_code == 2 and "endpoint: give --config FILE or --endpoint URL" in result.output
