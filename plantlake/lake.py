@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame as SparkDataFrame
 
+    from transforms.genealogy.epcis import EpcisOptions
     from transforms.genealogy.trace import RecallResult, TraceResult
 
 ReadEngine = Literal["polars", "pandas", "arrow", "duckdb", "spark"]
@@ -234,6 +235,33 @@ class Lake:
         from transforms.genealogy.trace import recall
 
         return recall(self._genealogy(), supplier_lot)
+
+    def epcis(self, start: datetime | date | str | None = None, end: datetime | date | str | None = None, *,
+              options: EpcisOptions | None = None) -> dict[str, Any]:
+        """The genealogy of a period as a GS1 EPCIS 2.0 JSON-LD document (a dict; `json.dumps` it): receipts and
+        shipments as ObjectEvents, each work order's production and every split and merge as TransformationEvents,
+        lots identified by material GTIN and lot number (GS1 Digital Link, or EPC URIs). `start` is inclusive; an
+        `end` date includes that whole day (UTC), an `end` datetime is inclusive; no bounds: everything.
+        `options` (`plantlake.epcis.EpcisOptions`): site GLN, party GLNs, identifier format."""
+        from plantlake.epcis import export_epcis
+
+        return export_epcis(self, start, end, options=options)
+
+    def trace_epcis(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
+                    start: datetime | date | str | None = None, end: datetime | date | str | None = None,
+                    options: EpcisOptions | None = None) -> dict[str, Any]:
+        """The same trace as `trace_result`, every edge walked as EPCIS 2.0 events (see `epcis`)."""
+        from plantlake.epcis import export_trace_epcis
+
+        return export_trace_epcis(self, lot, direction=direction, max_depth=max_depth, start=start, end=end,
+                                  options=options)
+
+    def recall_epcis(self, supplier_lot: str, *, options: EpcisOptions | None = None) -> dict[str, Any]:
+        """The recall of a supplier lot as EPCIS 2.0 events (see `epcis`): its receipt, every production, split and
+        merge downstream, and every shipment with its customer as destination (owning party)."""
+        from plantlake.epcis import export_recall_epcis
+
+        return export_recall_epcis(self, supplier_lot, options=options)
 
     # ---- quarantine ------------------------------------------------------------------------------
     def quarantine(self, table: str | None = None, *, source_file: str | None = None) -> pl.DataFrame:

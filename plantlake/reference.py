@@ -15,6 +15,8 @@ SECTIONS = {
     "Reading": ["read", "sql", "duckdb"],
     "Questions": ["kpi", "kpi_definitions", "stock", "trace", "trace_graph", "trace_result", "recall",
                   "recall_result"],
+    "Traceability out (GS1 EPCIS 2.0)": ["epcis", "trace_epcis", "recall_epcis"],
+    "Quarantine": ["quarantine", "replay_quarantine"],
     "Operations": ["run", "ingest", "maintain"],
 }
 

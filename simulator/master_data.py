@@ -27,6 +27,28 @@ VIRTUAL_LOCATIONS = ("V-SUPPLIER", "V-PRODUCTION-CONSUMPTION", "V-PRODUCTION-OUT
                      "V-CUSTOMER", "V-SCRAP", "V-INVENTORY-ADJUSTMENT", "V-LOT-TRANSFORMATION")
 RECEIVING_DOCK = "DOCK-RCV"
 SHIPPING_DOCK = "DOCK-SHP"
+# GS1 prefix 952 is reserved by GS1 for demonstrations and examples: the simulated plant's GTINs can never be a
+# real company's. GTIN = this company prefix + a 5-digit item reference (the material number) + check digit.
+GTIN_COMPANY_PREFIX = "9524321"
+
+
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 mod-10 check digit of a GTIN, GLN or SSCC without its check digit: from the right, digits are
+    weighted 3, 1, 3, 1, ...; the check digit brings the weighted sum up to a multiple of 10."""
+    if not digits.isdigit():
+        raise ValueError(f"a GS1 key has only digits, got {digits!r}")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10
+
+
+def material_gtin(material_id: str) -> str:
+    """The material's GTIN in the 14-digit form GS1 recommends for databases (GTIN-13, zero-filled): the demo
+    company prefix, the material number as item reference (RM-1001 -> 01001) and the check digit."""
+    number = "".join(ch for ch in material_id if ch.isdigit())
+    if not number or len(number) > 12 - len(GTIN_COMPANY_PREFIX):
+        raise ValueError(f"material id {material_id!r} has no item number for a GTIN")
+    body = GTIN_COMPANY_PREFIX + number.zfill(12 - len(GTIN_COMPANY_PREFIX))
+    return "0" + body + str(gs1_check_digit(body))
 
 
 def line_id(line_index: int) -> str:
@@ -152,7 +174,8 @@ def build_master_data(cfg: PlantConfig) -> MasterData:
         "equipment": _equipment(cfg),
         "machines": _machines(cfg),
         "materials": [{"material_id": m.material_id, "material_name": m.material_name,
-                       "material_type": m.material_type, "base_unit": m.base_unit} for m in MATERIALS],
+                       "material_type": m.material_type, "base_unit": m.base_unit,
+                       "gtin": material_gtin(m.material_id)} for m in MATERIALS],
         "material_code_map": [row for m in MATERIALS for row in (
             {"material_id": m.material_id, "system": "MES", "system_material_code": m.mes_code,
              "system_unit": m.mes_unit},

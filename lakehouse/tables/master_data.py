@@ -17,8 +17,9 @@ TABLES = [
         "Machines (ISA-95 work cells) with their line and OPC UA browse name.", ("machine_id",)),
     TableSpec("dim_material", "silver", pa.schema([
         pa.field("material_id", _s, nullable=False), ("material_name", _s),
-        pa.field("material_type", _s, nullable=False), pa.field("base_unit", _s, nullable=False)]),
-        "Materials in the canonical code system with their base unit.", ("material_id",)),
+        pa.field("material_type", _s, nullable=False), pa.field("base_unit", _s, nullable=False), ("gtin", _s)]),
+        "Materials in the canonical code system with their base unit and GS1 GTIN (14 digits, zero-filled; null "
+        "when the material has none: an EPCIS export of its lots then fails).", ("material_id",)),
     TableSpec("map_material_code", "silver", pa.schema([
         pa.field("material_id", _s, nullable=False), pa.field("system", _s, nullable=False),
         pa.field("system_material_code", _s, nullable=False), pa.field("system_unit", _s, nullable=False)]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pyarrow as pa
 
 from lakehouse.catalog import CATALOG
 from lakehouse.schema import columns_to_arrow
@@ -24,6 +25,9 @@ MASTER_FILES = {
     "dim_customer": "master/customers.csv",
 }
 
+# columns added after landing folders were first written: an older file without them loads them as nulls
+OPTIONAL_COLUMNS = {"dim_material": ("gtin",)}
+
 
 def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
     spec = CATALOG[table]
@@ -32,7 +36,11 @@ def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
               kinds={"delta", "polars"}, owners=["team:plant-data"],
               metadata={"source_file": source_file, "primary_key": list(spec.primary_key)})
     def _asset(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
-        result = lake.lake().overwrite(table, landing.read_csv_as_text(source_file))
+        data = landing.read_csv_as_text(source_file)
+        for column in OPTIONAL_COLUMNS.get(table, ()):
+            if column not in data.column_names:  # a landing folder written before the column existed
+                data = data.append_column(column, pa.nulls(data.num_rows, pa.string()))
+        result = lake.lake().overwrite(table, data)
         return dg.MaterializeResult(metadata=result.as_metadata())
 
     return _asset

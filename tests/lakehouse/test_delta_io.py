@@ -87,15 +87,18 @@ def test_insert_new_appends_only_new_keys_and_dedups_within_the_batch(lake: Delt
 
 def test_upsert_updates_matches_and_inserts_the_rest(lake: DeltaLake) -> None:
     lake.append("dim_material", pa.table({"material_id": ["A", "B"], "material_name": ["a", "b"],
-                                          "material_type": ["raw", "raw"], "base_unit": ["EA", "KG"]}))
+                                          "material_type": ["raw", "raw"], "base_unit": ["EA", "KG"],
+                                          "gtin": ["09520000000014", None]}))
     result = lake.upsert("dim_material", pa.table({"material_id": ["B", "C"], "material_name": ["b2", "c"],
-                                                   "material_type": ["raw", "finished"], "base_unit": ["KG", "EA"]}))
+                                                   "material_type": ["raw", "finished"], "base_unit": ["KG", "EA"],
+                                                   "gtin": [None, None]}))
     rows = sorted((r["material_id"], r["material_name"]) for r in lake.read_arrow("dim_material").to_pylist())
     assert rows == [("A", "a"), ("B", "b2"), ("C", "c")]
     assert result.rows_written == 2
     assert lake.history("dim_material", 1)[0]["operation"] == "MERGE"
     again = lake.upsert("dim_material", pa.table({"material_id": ["B", "C"], "material_name": ["b2", "c"],
-                                                  "material_type": ["raw", "finished"], "base_unit": ["KG", "EA"]}))
+                                                  "material_type": ["raw", "finished"], "base_unit": ["KG", "EA"],
+                                                  "gtin": [None, None]}))
     assert again.rows_in == 2 and lake.row_count("dim_material") == 3
 
 
