@@ -1,130 +1,113 @@
-"""ISA-95 B2MML messages (V0401 and V07 namespaces) read into the same records as MES NDJSON events.
+"""ISA-95 B2MML messages read into the same records as MES NDJSON events.
+
+Versions: every published namespace - V0401 (`http://www.wbf.org/xml/B2MML-V0401`, published by WBF), V0500,
+V0600 and V0601 (`http://www.mesa.org/xml/B2MML-V05xx/V06xx`) and V0700 and later (`http://www.mesa.org/xml/B2MML`)
+- plus the unpublished `http://www.mesa.org/xml/B2MML-V0401` that plantlake's simulator wrote before (old files).
+
+Messages: a bare noun (`<ProductionSchedule>`) or a verb envelope (`<SyncProductionSchedule releaseID=..>` with
+ApplicationArea - CreationDateTime, BODID - and DataArea holding the verb element and one or more nouns). Process,
+Sync, Show, Change, Acknowledge and Respond report facts and are read; Get (a query) and Cancel (a withdrawal), and
+an action or response code Delete or Rejected, reject the file with the reason. A noun without a PublishedDate
+takes the envelope's CreationDateTime as its time.
+
+| noun | records (`ingestion.b2mml_nouns`) |
+|---|---|
+| ProductionSchedule | work_order_released per ProductionRequest: material and planned quantity of the first produced requirement (MaterialRequirement with MaterialUse Produced, or MaterialProducedRequirement; nested SegmentRequirements included), StartTime/EndTime as planned_start_at/due_at. Other material requirements (planned consumption, co-products) and requests in state Forecast or Cancelled are quarantined with the reason |
+| ProductionPerformance | per ProductionResponse work_order_started and (with EndTime) work_order_completed; per SegmentResponse at any depth operation_started/completed; per MaterialActual (MaterialUse Consumed, Consumable / Produced, Co-product, By-product Produced), MaterialConsumedActual, MaterialProducedActual and ConsumableActual a material_consumed (at the segment's start) or lot_produced (at its end) |
+| MaterialInformation, MaterialLot, MaterialSubLot | material_lot_reported per lot and per sublot (nested or not; under the sublot's ID with the lot's material): status and quantity. Lot properties are quarantined (no bronze column) |
+| MaterialDefinition, MaterialClass | quarantined as proposals: "material definitions are proposals; confirm them in master data" |
+
+Nothing is dropped silently: a child element no reader maps (PersonnelActual, ProductionData, an EquipmentActual's
+Quantity, a vendor extension, ...) is quarantined with a reason naming it and listing what is supported there, and
+an unsupported message (another noun) rejects the file naming it. Every Quantity of a message lands or is
+quarantined: a record carries one, a second Quantity of the same element is quarantined, and each quarantined
+element's raw payload lists the QuantityStrings it holds.
+
+Event ids are `B2MML:<business path>:<digest of the record>`: the path is the work order, segment path, material
+and lot (ProductionSchedule/Performance) or the message ID and lot/sublot path (MaterialInformation); the digest
+covers every field, the event time included. So the same fact reported again - a re-delivered message, or the
+completion message repeating the start message's consumption - is one event, landed once; a changed fact (a later
+status of the same lot, a corrected time) is a new event; and one event id never lands on two event dates.
 
 Parsing is hardened with defusedxml: DTDs, entity declarations and external references are refused, so
 billion-laughs and XXE payloads become a file-level rejection with the reason, never an expansion.
-
-| message | records |
-|---|---|
-| ProductionSchedule | work_order_released (PublishedDate; produced material and planned quantity; the request's StartTime and EndTime, when given, as planned_start_at and due_at) |
-| ProductionPerformance | work_order_started/completed, operation_started/completed per SegmentResponse, material_consumed per MaterialConsumedActual (at the first segment's start), lot_produced per MaterialProducedActual (at the last segment's end) |
-| MaterialInformation | material_lot_reported per MaterialLot (lot status and quantity) |
-
-Derived event ids come from business keys (`B2MML:<work order>:...`), not from the message, so the same fact
-reported twice (a start message and the completion message both carry the consumed lots and the first
-operation's start) is one event, landed once. A ProductionResponse without EndTime reports a work order in
-progress: start, started operations and consumption, no completion.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from ingestion.records import ParsedFile, RawRecord, parsed_from_records
+from ingestion.b2mml_model import (FACT_VERBS, LEGACY_NAMESPACES, NAMESPACES, REFUSED_ACTION_CODES, REFUSED_VERBS,
+                                   VERBS, Envelope, Reader)
+from ingestion.b2mml_nouns import (material_definition, material_information, material_lot, material_sublot,
+                                   production_performance, production_schedule)
+from ingestion.records import ParsedFile, parsed_from_records
 
-NAMESPACES = ("http://www.mesa.org/xml/B2MML-V0401", "http://www.mesa.org/xml/B2MML")
 MAX_XML_BYTES = 64 * 1024 * 1024
+NOUNS = ("ProductionSchedule", "ProductionPerformance", "MaterialInformation", "MaterialLot", "MaterialSubLot",
+         "MaterialDefinition", "MaterialClass")
+SUPPORTED = (f"supported: {', '.join(NOUNS)}, each bare or in a {'/'.join(FACT_VERBS)} verb envelope "
+             "(ApplicationArea + DataArea)")
+
+__all__ = ["LEGACY_NAMESPACES", "NAMESPACES", "NOUNS", "read_b2mml"]
 
 
-class _Message:
-    def __init__(self, root: ET.Element, namespace: str) -> None:
-        self.root, self.ns = root, namespace
-        self.id = self.text(root, "ID") or "?"
-        self.records: list[RawRecord] = []
-
-    def find(self, node: ET.Element, path: str) -> ET.Element | None:
-        return node.find("/".join(f"{{{self.ns}}}{p}" for p in path.split("/")))
-
-    def findall(self, node: ET.Element, tag: str) -> list[ET.Element]:
-        return node.findall(f"{{{self.ns}}}{tag}")
-
-    def text(self, node: ET.Element | None, path: str) -> str | None:
-        found = None if node is None else self.find(node, path)
-        value = None if found is None or found.text is None else found.text.strip()
-        return value or None
-
-    def add(self, key: str, event_type: str, occurred_at: str | None, **fields: str | None) -> None:
-        seq = len(self.records)
-        event = {"event_id": f"B2MML:{key}", "event_type": event_type, "occurred_at": occurred_at, **fields}
-        raw = ET.tostring(self.root, encoding="unicode")[:2048]
-        self.records.append(RawRecord(0, seq, event_type, event, raw))
+class _Refused(Exception):
+    """The file is rejected as a whole, with this reason."""
 
 
-def _operation_seq(segment_id: str | None) -> str | None:
-    match = re.fullmatch(r"\D*(\d+)", segment_id or "")
-    return match.group(1) if match else segment_id
+def _split_verb(tag: str) -> tuple[str | None, str]:
+    for verb in VERBS:
+        if tag.startswith(verb) and tag[len(verb):] in NOUNS:
+            return verb, tag[len(verb):]
+    return None, tag
 
 
-def _schedule(m: _Message) -> None:
-    for request in m.findall(m.root, "ProductionRequest"):
-        segments = m.findall(request, "SegmentRequirement")
-        produced = next((m.find(s, "MaterialProducedRequirement") for s in reversed(segments)
-                         if m.find(s, "MaterialProducedRequirement") is not None), None)
-        order = m.text(request, "ID")
-        m.add(f"{order}:released", "work_order_released", m.text(m.root, "PublishedDate"), work_order_id=order,
-              line_id=None, material_code=m.text(produced, "MaterialDefinitionID"),
-              planned_quantity=m.text(produced, "Quantity/QuantityString"),
-              unit=m.text(produced, "Quantity/UnitOfMeasure"), planned_start_at=m.text(request, "StartTime"),
-              due_at=m.text(request, "EndTime"))
+def _envelope(r: Reader, root: ET.Element, tag: str, verb: str, noun: str) -> list[ET.Element]:
+    if verb in REFUSED_VERBS:
+        raise _Refused(f"B2MML {tag}: {verb} {REFUSED_VERBS[verb]}; read verbs: {list(FACT_VERBS)}")
+    application, data = r.child(root, "ApplicationArea"), r.child(root, "DataArea")
+    if application is None or data is None:
+        raise _Refused(f"malformed B2MML envelope {tag}: it needs an ApplicationArea and a DataArea")
+    verb_element = r.child(data, verb)
+    if verb_element is None:
+        raise _Refused(f"malformed B2MML envelope {tag}: its DataArea has no {verb} element")
+    for element in verb_element.iter():
+        for attribute in ("actionCode", "responseCode"):
+            code = element.get(attribute)
+            if code in REFUSED_ACTION_CODES:
+                raise _Refused(f"B2MML {tag} with {attribute} {code} {REFUSED_ACTION_CODES[code]}")
+    nouns = r.children(data, noun)
+    if not nouns:
+        raise _Refused(f"malformed B2MML envelope {tag}: its DataArea holds no {noun}")
+    r.envelope = Envelope(tag, verb, r.text(application, "BODID"), r.text(application, "CreationDateTime"))
+    r.check(data, f"{tag}/DataArea", {verb, noun})
+    return nouns
 
 
-def _performance(m: _Message) -> None:
-    for response in m.findall(m.root, "ProductionResponse"):
-        order = m.text(response, "ProductionRequestID") or m.text(response, "ID")
-        segments = m.findall(response, "SegmentResponse")
-        m.add(f"{order}:started", "work_order_started", m.text(response, "StartTime"), work_order_id=order,
-              line_id=None)
-        produced_total, produced_unit = 0.0, None
-        for segment in segments:
-            seq, machine = _operation_seq(m.text(segment, "ProcessSegmentID")), m.text(segment, "EquipmentActual/EquipmentID")
-            m.add(f"{order}:op{seq}:started", "operation_started", m.text(segment, "ActualStartTime"),
-                  work_order_id=order, operation_seq=seq, machine_id=machine)
-            if m.text(segment, "ActualEndTime"):
-                m.add(f"{order}:op{seq}:completed", "operation_completed", m.text(segment, "ActualEndTime"),
-                      work_order_id=order, operation_seq=seq, machine_id=machine)
-            for actual in m.findall(segment, "MaterialConsumedActual"):
-                material, lot = m.text(actual, "MaterialDefinitionID"), m.text(actual, "MaterialLotID")
-                m.add(f"{order}:consumed:{material}:{lot}", "material_consumed",
-                      m.text(segments[0], "ActualStartTime"), work_order_id=order, machine_id=machine,
-                      material_code=material, consumed_lot_code=lot,
-                      quantity=m.text(actual, "Quantity/QuantityString"),
-                      unit=m.text(actual, "Quantity/UnitOfMeasure"), location_code=None)
-            for actual in m.findall(segment, "MaterialProducedActual"):
-                quantity, lot = m.text(actual, "Quantity/QuantityString"), m.text(actual, "MaterialLotID")
-                produced_unit = m.text(actual, "Quantity/UnitOfMeasure")
-                m.add(f"{order}:produced:{lot}", "lot_produced", m.text(segments[-1], "ActualEndTime"),
-                      work_order_id=order, machine_id=machine, material_code=m.text(actual, "MaterialDefinitionID"),
-                      lot_code=lot, quantity=quantity, unit=produced_unit, location_code=None)
-                produced_total += _number(quantity)
-        if m.text(response, "EndTime"):
-            m.add(f"{order}:completed", "work_order_completed", m.text(response, "EndTime"), work_order_id=order,
-                  line_id=None, good_quantity=_text_number(produced_total), scrap_quantity=None, unit=produced_unit)
-
-
-def _material_information(m: _Message) -> None:
-    for lot in m.findall(m.root, "MaterialLot"):
-        m.add(f"{m.id}:lot:{m.text(lot, 'ID')}", "material_lot_reported", m.text(m.root, "PublishedDate"),
-              lot_code=m.text(lot, "ID"),
-              material_code=m.text(lot, "MaterialDefinitionID"), lot_status=m.text(lot, "Status"),
-              quantity=m.text(lot, "Quantity/QuantityString"), unit=m.text(lot, "Quantity/UnitOfMeasure"))
-
-
-def _number(text: str | None) -> float:
-    try:
-        return float(text) if text else 0.0
-    except ValueError:
-        return 0.0
-
-
-def _text_number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-HANDLERS = {"ProductionSchedule": _schedule, "ProductionPerformance": _performance,
-            "MaterialInformation": _material_information}
+def _read_noun(r: Reader, noun: ET.Element, name: str, prefix: str, label: str) -> None:
+    published = r.text(noun, "PublishedDate") or r.envelope.created_at
+    message = r.text(noun, "ID") or r.envelope.bod_id or "-"
+    path = prefix + label
+    r.noun_path = path
+    if name == "ProductionSchedule":
+        production_schedule(r, noun, path, published)
+    elif name == "ProductionPerformance":
+        production_performance(r, noun, path, published)
+    elif name == "MaterialInformation":
+        material_information(r, noun, path, published, message)
+    else:  # a lot, sublot or definition sent on its own: its ID is the lot's, so the message is the BOD
+        r.noun_path = prefix.rstrip("/")
+        message = r.envelope.bod_id or "-"
+        if name == "MaterialLot":
+            material_lot(r, noun, r.noun_path, r.envelope.created_at, message)
+        elif name == "MaterialSubLot":
+            material_sublot(r, noun, r.noun_path, r.envelope.created_at, message, None)
+        else:
+            material_definition(r, noun, path)
 
 
 def read_b2mml(data: bytes) -> ParsedFile:
@@ -137,11 +120,19 @@ def read_b2mml(data: bytes) -> ParsedFile:
     except ET.ParseError as exc:
         return ParsedFile(file_error=f"malformed XML: {exc}")
     namespace, _, tag = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
-    if namespace not in NAMESPACES:
-        return ParsedFile(file_error=f"not a B2MML message: namespace {namespace!r} is neither V0401 nor V07")
-    handler = HANDLERS.get(tag)
-    if handler is None:
-        return ParsedFile(file_error=f"unsupported B2MML message {tag!r}; supported: {sorted(HANDLERS)}")
-    message = _Message(root, namespace)
-    handler(message)
-    return parsed_from_records(message.records, [])
+    version = NAMESPACES.get(namespace) or LEGACY_NAMESPACES.get(namespace)
+    if version is None:
+        return ParsedFile(file_error=f"not a B2MML message: namespace {namespace!r} is not a published B2MML "
+                                     f"namespace; read: {sorted(NAMESPACES)}")
+    verb, noun = _split_verb(tag)
+    if noun not in NOUNS:
+        return ParsedFile(file_error=f"unsupported B2MML message {tag!r} ({version}); {SUPPORTED}")
+    reader = Reader(namespace, version, Envelope(tag))
+    try:
+        nouns = [root] if verb is None else _envelope(reader, root, tag, verb, noun)
+    except _Refused as exc:
+        return ParsedFile(file_error=str(exc))
+    prefix = "" if verb is None else f"{tag}/DataArea/"
+    for index, element in enumerate(nouns):
+        _read_noun(reader, element, noun, prefix, noun if len(nouns) == 1 else f"{noun}[{index}]")
+    return parsed_from_records(reader.records, reader.rejections)

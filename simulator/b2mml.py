@@ -1,12 +1,15 @@
 """ISA-95 B2MML messages for work orders exchanged as XML instead of NDJSON events.
 
 Written to `mes/b2mml/<YYYY-MM-DD>/<MessageType>_<work_order_id>.xml`; the date is the
-UTC date of the message. Work orders alternate between the B2MML V0401 namespace and
-the V07 namespace (same element names; the namespace tells the version):
+UTC date of the message. Work orders alternate between the published B2MML V0401 namespace
+(`http://www.wbf.org/xml/B2MML-V0401`) and the V0700 one (`http://www.mesa.org/xml/B2MML`); the
+elements used are the same in both, in the order the published schemas require, so every message
+validates against them (tests/ingestion/test_b2mml_schemas.py).
 
 - `ProductionSchedule` (on release): ProductionRequest with the planned StartTime and
-  EndTime (the due date) and one SegmentRequirement per routing operation; the first carries MaterialConsumedRequirement per BOM component,
-  the last MaterialProducedRequirement.
+  EndTime (the due date) and one SegmentRequirement per routing operation (EquipmentRequirement);
+  the last carries the MaterialProducedRequirement. Planned component consumption is not written:
+  plantlake has no bronze table for it, so it would only be quarantined.
 - `ProductionPerformance` at start (`ProductionPerformance_<WO>_start.xml`): ProductionResponse
   with StartTime and the first SegmentResponse (ActualStartTime, EquipmentActual) carrying a
   MaterialConsumedActual per consumed lot — the MES backflushes at start, as in NDJSON.
@@ -24,14 +27,17 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-B2MML_V0401 = "http://www.mesa.org/xml/B2MML-V0401"
-B2MML_V07 = "http://www.mesa.org/xml/B2MML"
+B2MML_V0401 = "http://www.wbf.org/xml/B2MML-V0401"  # published by WBF
+B2MML_V07 = "http://www.mesa.org/xml/B2MML"  # MESA, V0700 and later
 NAMESPACES = (B2MML_V0401, B2MML_V07)
+# The simulator wrote V0401 in this unpublished namespace before; work orders of a simulation continued from such a
+# state write the published one.
+LEGACY_V0401 = "http://www.mesa.org/xml/B2MML-V0401"
 
 
 class _Builder:
     def __init__(self, namespace: str):
-        self.namespace = namespace
+        self.namespace = B2MML_V0401 if namespace == LEGACY_V0401 else namespace
 
     def element(self, parent: ET.Element | None, tag: str, text: object | None = None) -> ET.Element:
         qualified = f"{{{self.namespace}}}{tag}"
@@ -54,8 +60,8 @@ def production_schedule(namespace: str, work_order_id: str, published_at: str, m
                         planned_quantity: object, unit: str, operations: list[tuple[int, str]],
                         components: list[tuple[str, object, str]], start_at: str | None = None,
                         end_at: str | None = None) -> bytes:
-    """operations: (operation_seq, machine_id); components: (MES code, quantity, unit); start_at/end_at: the
-    requested (planned) start and end - the due date - of the production request."""
+    """operations: (operation_seq, machine_id); components: (MES code, quantity, unit) of the BOM, not written
+    (see the module docstring); start_at/end_at: the requested (planned) start and end - the due date."""
     b = _Builder(namespace)
     root = b.element(None, "ProductionSchedule")
     b.element(root, "ID", f"PS-{work_order_id}")
@@ -73,11 +79,6 @@ def production_schedule(namespace: str, work_order_id: str, published_at: str, m
         b.element(segment, "ProcessSegmentID", f"OP{operation_seq}")
         equipment = b.element(segment, "EquipmentRequirement")
         b.element(equipment, "EquipmentID", machine_id)
-        if index == 0:
-            for component_code, quantity, component_unit in components:
-                consumed = b.element(segment, "MaterialConsumedRequirement")
-                b.element(consumed, "MaterialDefinitionID", component_code)
-                b.quantity(consumed, quantity, component_unit)
         if index == len(operations) - 1:
             produced = b.element(segment, "MaterialProducedRequirement")
             b.element(produced, "MaterialDefinitionID", material_code)
@@ -110,11 +111,11 @@ def production_performance(namespace: str, work_order_id: str, published_at: str
             b.element(segment, "ActualEndTime", ended)
         equipment = b.element(segment, "EquipmentActual")
         b.element(equipment, "EquipmentID", machine_id)
-        actuals = []
-        if index == 0:
-            actuals += [("MaterialConsumedActual", item) for item in consumed]
+        actuals = []  # the schemas' order: MaterialProducedActual before MaterialConsumedActual
         if index == len(segments) - 1:
             actuals += [("MaterialProducedActual", item) for item in produced]
+        if index == 0:
+            actuals += [("MaterialConsumedActual", item) for item in consumed]
         for tag, (code, lot, quantity, unit) in actuals:
             actual = b.element(segment, tag)
             b.element(actual, "MaterialDefinitionID", code)

@@ -58,6 +58,7 @@ TABLES = [
     TableSpec("mes_material_lots", "bronze", _event(
         pa.field("lot_code", _s, nullable=False), pa.field("material_code", _s, nullable=False),
         ("lot_status", _s), ("quantity", _f), ("unit", _s)),
-        "Material lots as the MES reports them (B2MML MaterialInformation): status and quantity.",
+        "Material lots and sublots as the MES reports them (B2MML MaterialInformation, MaterialLot, MaterialSubLot): "
+        "status and quantity; a sublot is a row under its own lot code with its parent lot's material.",
         ("event_id",), partition_by=("event_date",)),
 ]
