@@ -1,17 +1,21 @@
 """A plant of 32 machines over 8 weeks, simulated with faults, goes through `plantlake run`: every asset and
 check passes, every injected fault has its promised outcome, and every row read is landed, quarantined or a
-counted duplicate. About a minute and a half on 2 cores (23 million signal rows dominate)."""
+counted duplicate. About a minute and a half on 2 cores (23 million signal rows dominate).
+
+`plantlake run` runs as its own process, as a user or a scheduler starts it (peak RSS about 1.6 GB). Run inside
+the test process after other in-process Dagster runs, the same run grew to 20 GB: memory retained across
+in-process runs, listed as a known problem in the README."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
-
 from ingestion.fault_audit import audit_injected_faults
-from plantlake.cli import main
 from lakehouse.delta_io import DeltaLake
 from simulator import FaultRates, PlantConfig, simulate
 
@@ -25,8 +29,9 @@ pytestmark = pytest.mark.slow
 def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     source, root = tmp_path_factory.mktemp("plant32"), tmp_path_factory.mktemp("plant32_lake") / "lake"
     simulate(PLANT, source)
-    result = CliRunner().invoke(main, ["--lake", str(root), "run", "--source", str(source)])
-    return source, root, result.output + (repr(result.exception) if result.exit_code else "")
+    result = subprocess.run([sys.executable, "-m", "plantlake", "--lake", str(root), "run", "--source", str(source)],
+                            capture_output=True, text=True, timeout=1200, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return source, root, result.stdout + (result.stderr if result.returncode else "")
 
 
 def test_the_run_passes_every_check_and_names_the_counts(plant: tuple[Path, Path, str]) -> None:
