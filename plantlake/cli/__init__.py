@@ -1,11 +1,17 @@
 """The `plantlake` command line: a thin layer over the Python API (`plantlake.Lake`). Every subcommand takes
---help; `--lake` (or PLANTLAKE_LAKE) picks the lake. A `PlantlakeError` is printed as one line, exit code 1."""
+--help; `--lake` (or PLANTLAKE_LAKE) picks the lake.
+
+Every mistake is one line on standard error, `Error: ...`, with a documented exit code (`EXIT_CODES`, shown
+by `plantlake --help`), never a traceback: the library's `PlantlakeError` and OS errors exit 1, click's usage
+errors exit 2, anything unexpected (a bug) exits 3 with one line (`--verbose` shows the traceback)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,37 +22,115 @@ from lakehouse.catalog import CATALOG
 from lakehouse.errors import PlantlakeError
 from lakehouse.settings import ENGINES
 from plantlake.errors import PlantlakeWarning
-from plantlake.cli.output import FORMATS, echo_frame
+from plantlake.cli.output import FORMATS, echo_frame, note
+from plantlake.cli.progress import (LOG_LEVELS, LakeWatcher, Progress, configure_logging, landing_file_count,
+                                    run_with_progress)
 from plantlake.lake import Lake
+
+log = logging.getLogger("plantlake")
+
+EXIT_CODES = {
+    0: "done; also a valid question with no rows (a `Note: ...` on stderr says why) and `tables` on a folder "
+       "with no tables",
+    1: "an error: the command was understood but cannot be answered, or it failed (unknown table, KPI, scope, "
+       "lot or material; a `stock --as-of` that is not an ISO 8601 date or time; a period that ends before it "
+       "starts; a lake not written yet; a missing landing folder; a failed run; a file that cannot be written)",
+    2: "bad usage, from click: unknown command or option, missing or extra argument, a value not among the "
+       "choices, not a number or date of the form --help shows, or a file where a folder is wanted",
+    3: "an internal error (a bug): one line; rerun with --verbose for the traceback",
+    130: "interrupted (Ctrl-C)",
+}
+INTERNAL_ERROR, INTERRUPTED = 3, 130
+
+
+def _epilog() -> str:
+    """Exit codes and environment for `plantlake --help` (each block kept as written: click's \\b)."""
+    codes = [textwrap.fill(text, width=100, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
+             for code, text in EXIT_CODES.items()]
+    environment = textwrap.fill(
+        "PLANTLAKE_LAKE (--lake), PLANTLAKE_ENGINE (--engine), PLANTLAKE_SOURCE_DIR (--source), "
+        "PLANTLAKE_LOG_LEVEL (--log-level: debug, info, warning or error, default warning: the `plantlake` "
+        "logger and the Dagster console log of in-process runs; --verbose means debug).",
+        width=100, initial_indent="  ", subsequent_indent="  ")
+    return ("\b\nExit codes:\n" + "\n".join(codes) + "\n\n\b\nEnvironment:\n" + environment
+            + "\n\nProgress of run, ingest and demo goes to standard error: a bar on a terminal, log lines "
+              "otherwise. Answers go to standard output; notes, warnings and errors to standard error.")
+
+
+EPILOG = _epilog()
+
+
+def one_line(text: str) -> str:
+    """A message as one line: its non-blank lines joined with '; '."""
+    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip()) or "(no message)"
+
+
+def _os_message(error: OSError) -> str:
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error) or type(error).__name__
 
 
 class PlantlakeGroup(click.Group):
-    """Turns the library's own errors into one line on standard error (no traceback)."""
+    """Turns every error into one line on standard error with a documented exit code (no traceback)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PlantlakeWarning)
-            try:
-                return super().invoke(ctx)
-            except PlantlakeError as error:
-                raise click.ClickException(str(error)) from None
-            finally:
-                for warning in caught:
-                    if issubclass(warning.category, PlantlakeWarning):
-                        click.echo(f"Warning: {warning.message}", err=True)
-                    else:
-                        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlantlakeWarning)
+                return self._invoke_one_line(ctx)
+        finally:  # after catch_warnings: a warning shown inside it would be recorded again, forever
+            for warning in caught:
+                if issubclass(warning.category, PlantlakeWarning):
+                    click.echo(f"Warning: {one_line(str(warning.message))}", err=True)
+                else:  # a library's warning (Dagster previews, deprecations) is for developers: --verbose
+                    log.debug(f"{warning.category.__name__} at {warning.filename}:{warning.lineno}: "
+                              f"{one_line(str(warning.message))}")
+
+    def _invoke_one_line(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlantlakeError as error:
+            raise click.ClickException(one_line(str(error))) from None
+        except click.UsageError:
+            raise
+        except click.ClickException as error:
+            error.message = one_line(error.message)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(INTERRUPTED)
+        except OSError as error:
+            raise click.ClickException(one_line(_os_message(error))) from None
+        except Exception as error:
+            if ctx.meta.get("plantlake.verbose"):
+                raise
+            click.echo(f"Error: internal error, {type(error).__name__}: {one_line(str(error))} "
+                       "(a bug; rerun with --verbose for the traceback)", err=True)
+            ctx.exit(INTERNAL_ERROR)
 
 
-@click.group(cls=PlantlakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PlantlakeGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.option("--lake", "lake_root", type=click.Path(file_okay=False, path_type=Path), envvar="PLANTLAKE_LAKE",
               default=Path("lake"), show_default=True, help="Root folder of the Delta lake (env PLANTLAKE_LAKE).")
 @click.option("--engine", type=click.Choice(ENGINES), envvar="PLANTLAKE_ENGINE", default="polars",
               show_default=True, help="Transform engine (env PLANTLAKE_ENGINE).")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), envvar="PLANTLAKE_LOG_LEVEL",
+              default="warning", show_default=True,
+              help="Level of the plantlake logger and of the Dagster console log of in-process runs "
+                   "(env PLANTLAKE_LOG_LEVEL).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Same as --log-level debug: log details, one line per landed file, tracebacks of internal "
+                   "errors.")
 @click.pass_context
-def main(ctx: click.Context, lake_root: Path, engine: str) -> None:
+def main(ctx: click.Context, lake_root: Path, engine: str, log_level: str, verbose: bool) -> None:
     """plantlake: a manufacturing data lakehouse joining MES, WMS and OPC UA signals on Delta Lake."""
     os.environ["PLANTLAKE_ENGINE"] = engine
+    ctx.meta["plantlake.verbose"] = verbose
+    configure_logging("debug" if verbose else log_level.lower(), ctx)
     ctx.obj = Lake(lake_root)
 
 
@@ -59,10 +143,11 @@ SOURCE = click.option("--source", "source_dir", type=click.Path(file_okay=False,
 @SOURCE
 @click.pass_obj
 def run(lake: Lake, source_dir: Path) -> None:
-    """Materialize every asset in-process (no Dagster web server needed) and print the lake and its counts."""
-    if not source_dir.is_dir():
-        raise click.ClickException(f"landing folder {source_dir} does not exist")
-    outcome = lake.run(source_dir, echo=click.echo)
+    """Materialize every asset in-process (no Dagster web server needed) and print the lake and its counts.
+
+    Progress per asset goes to standard error (a bar on a terminal, log lines otherwise)."""
+    _require_landing_folder(source_dir)
+    outcome = run_with_progress(lake, source_dir)
     _print_tables(lake)
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")
@@ -99,7 +184,7 @@ def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line:
                f"into {source_dir}")
     click.echo(simulate(config, source_dir, progress=sys.stderr.isatty()).summary())
     click.echo(f"\n== materializing every asset into {lake.root}")
-    outcome = lake.run(source_dir, echo=click.echo)
+    outcome = run_with_progress(lake, source_dir)
     click.echo("")
     _print_tables(lake)
     if not outcome.success:
@@ -119,24 +204,39 @@ def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line:
 
 
 @main.command()
-@click.option("--source", "source_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+@click.option("--source", "source_dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="PLANTLAKE_SOURCE_DIR", default=Path("landing"), show_default=True,
               help="Landing folder to ingest (env PLANTLAKE_SOURCE_DIR).")
-@click.option("--verbose", is_flag=True, help="Print one line per file.")
-@click.pass_obj
-def ingest(lake: Lake, source_dir: Path, verbose: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Print one line per file (as the global --verbose does).")
+@click.pass_context
+def ingest(ctx: click.Context, source_dir: Path, verbose: bool) -> None:
     """Land every new file of the landing folder in bronze (exactly once; bad rows to quarantine).
 
-    Master data must be in the lake first (`plantlake run` lands it): contracts check codes against it."""
+    Master data first: the landing folder's master/ when it has one, else what the lake holds (contracts check
+    codes against it). Progress per file goes to standard error (a bar on a terminal, log lines otherwise)."""
     from ingestion.report import format_counts
 
-    def show(outcome: Any) -> None:
-        if verbose or outcome.status == "rejected":
-            click.echo(f"  {outcome.status:<14} {outcome.source_file}  read={outcome.rows_read} "
-                       f"landed={outcome.rows_landed} quarantined={outcome.rows_quarantined} "
-                       f"duplicate={outcome.rows_duplicate}" + (f"  error: {outcome.error}" if outcome.error else ""))
+    lake: Lake = ctx.obj
+    verbose = verbose or bool(ctx.meta.get("plantlake.verbose"))
+    _require_landing_folder(source_dir)
+    progress = Progress("ingest", landing_file_count(source_dir), "file")
 
-    report = lake.ingest(source_dir, progress=show)
+    def show(outcome: Any) -> None:
+        progress.advance(f"{outcome.source_file}: {outcome.status}")
+        if verbose or outcome.status == "rejected":
+            progress.echo(f"  {outcome.status:<14} {outcome.source_file}  read={outcome.rows_read} "
+                          f"landed={outcome.rows_landed} quarantined={outcome.rows_quarantined} "
+                          f"duplicate={outcome.rows_duplicate}"
+                          + (f"  error: {outcome.error}" if outcome.error else ""))
+
+    files = "the files" if progress.total is None else f"{progress.total} file{'' if progress.total == 1 else 's'}"
+    progress.line(f"{files} in {source_dir} to land into {lake.root} (master data and quarantine replay first)")
+    try:
+        with LakeWatcher(lake.root, lambda name: log.debug(f"new commit in {name}"), progress.tick):
+            report = lake.ingest(source_dir, progress=show)
+        progress.finish(report.files, "looked at")
+    finally:
+        progress.close()
     click.echo(report.master_data)
     click.echo(report.replay.summary())
     click.echo(f"ingest run {report.run_id}: {report.files} files")
@@ -149,10 +249,7 @@ def ingest(lake: Lake, source_dir: Path, verbose: bool) -> None:
 def tables(lake: Lake, fmt: str) -> None:
     """List the lake's tables with rows, version, last write and description."""
     rows = lake.tables()
-    if rows.is_empty():
-        click.echo(f"The lake at {lake.root} has no tables yet.")
-        return
-    echo_frame(rows if fmt != "table" else rows.drop("description"), fmt)
+    echo_frame(rows if fmt != "table" else rows.drop("description"), fmt, empty_note=_no_tables(lake))
 
 
 @main.command()
@@ -171,7 +268,15 @@ def history(lake: Lake, table: str, limit: int | None, fmt: str) -> None:
 @click.pass_obj
 def sql(lake: Lake, query: str, fmt: str) -> None:
     """Run a DuckDB SQL QUERY over the lake (tables named `layer.table`, e.g. gold.kpi_daily)."""
-    echo_frame(lake.sql(query), fmt)
+    try:
+        rows = lake.sql(query)
+    except PlantlakeError as error:
+        if "Catalog Error" not in str(error):
+            raise
+        hint = (_no_tables(lake) + " (`plantlake run` writes them)" if not lake.store.tables()
+                else "`plantlake tables` lists this lake's tables")
+        raise click.ClickException(f"{one_line(str(error))}; {hint}") from None
+    echo_frame(rows, fmt)
 
 
 @main.command()
@@ -200,10 +305,36 @@ def api_reference() -> None:
               help="Vacuum keeps files needed by versions newer than this.")
 @click.pass_obj
 def maintain(lake: Lake, names: tuple[str, ...], retention_hours: int) -> None:
-    """Compact small files (optimize), vacuum old ones and write a checkpoint, per table."""
-    for report in lake.maintain(names, retention_hours=retention_hours):
+    """Compact small files (optimize), vacuum old ones and write a checkpoint, per table.
+
+    --table takes the names `plantlake tables` prints (`bronze.machine_signals`) or bare ones."""
+    from lakehouse.errors import TableNotFoundError
+
+    qualified = []
+    for name in names:  # every name checked before any table is touched
+        spec = lake.store.spec(name)
+        if not lake.store.exists(spec.name):
+            raise TableNotFoundError(f"{spec.qualified_name} has not been written in {lake.root} yet: "
+                                     "`plantlake tables` lists the tables this lake has")
+        qualified.append(spec.qualified_name)
+    if not names and not lake.store.tables():
+        note(_no_tables(lake) + ": nothing to maintain")
+        return
+    for report in lake.maintain(qualified, retention_hours=retention_hours):
         click.echo(f"{report.table}: compacted {report.files_removed} -> {report.files_added} files, "
                    f"vacuumed {report.files_vacuumed}, checkpoint at version {report.version}")
+
+
+def _require_landing_folder(source_dir: Path) -> None:
+    if not source_dir.is_dir():
+        raise click.ClickException(f"landing folder {source_dir} does not exist (--source or PLANTLAKE_SOURCE_DIR;"
+                                   " `plantlake simulate --out DIR` makes one)")
+
+
+def _no_tables(lake: Lake) -> str:
+    if not lake.root.exists():
+        return f"there is no lake at {lake.root} yet (the folder does not exist)"
+    return f"the lake at {lake.root} has no tables yet"
 
 
 def _print_tables(lake: Lake) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 FORMATS = ("json", "csv", "tree")
 MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"])
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _render(result, output_format: str) -> str:  # noqa: ANN001
@@ -19,6 +23,9 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text)
         return
+    blocking = next((p for p in [output.parent, *output.parent.parents] if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise click.ClickException(f"cannot write {output}: {blocking} is a file, not a folder")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     click.echo(f"wrote {output}", err=True)
@@ -40,6 +47,9 @@ def _emit(text: str, output: Path | None) -> None:
 def trace_command(lake, lot: str, direction: str, max_depth: int | None, from_at: datetime | None,  # noqa: ANN001
                   to_at: datetime | None, output_format: str, output: Path | None) -> None:
     """Trace LOT through the genealogy: every ancestor and/or descendant, with depth and quantity share."""
+    if from_at and to_at and _utc(from_at) > _utc(to_at):
+        raise click.ClickException(f"--from {from_at.isoformat()} is after --to {to_at.isoformat()}: "
+                                   "the window is empty")
     result = lake.trace_result(lot, direction=direction, max_depth=max_depth, start=from_at, end=to_at)
     _emit(_render(result, output_format), output)
 
