@@ -41,7 +41,8 @@ def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], N
     defs = build_definitions(lake_root=str(lake_root), source_dir=str(source_dir))
     job = defs.resolve_job_def(job_name)
     instance = dagster_instance()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    level = os.environ.get("PLANTLAKE_LOG_LEVEL", "WARNING").upper()
+    quiet = {"loggers": {"console": {"config": {"log_level": level}}}}
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed_checks = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}"

@@ -38,9 +38,11 @@ EXIT_CODES = {
     2: "bad usage, from click: unknown command or option, missing or extra argument, a value not among the "
        "choices, not a number or date of the form --help shows, or a file where a folder is wanted",
     3: "an internal error (a bug): one line; rerun with --verbose for the traceback",
+    4: "`ingest` landed what it could, but this run rejected files or quarantined rows (the last line counts "
+       "them; `plantlake quarantine list` shows why), so a scheduler notices",
     130: "interrupted (Ctrl-C)",
 }
-INTERNAL_ERROR, INTERRUPTED = 3, 130
+INTERNAL_ERROR, LANDED_WITH_REJECTIONS, INTERRUPTED = 3, 4, 130
 
 
 def _epilog() -> str:
@@ -241,6 +243,14 @@ def ingest(ctx: click.Context, source_dir: Path, verbose: bool) -> None:
     click.echo(report.replay.summary())
     click.echo(f"ingest run {report.run_id}: {report.files} files")
     click.echo(format_counts(report.counts))
+    counts = report.counts
+    rejected = int(counts["rejected_files"].sum()) if counts.height else 0
+    quarantined = int(counts["rows_quarantined"].sum()) if counts.height else 0
+    landed = int(counts["rows_landed"].sum()) if counts.height else 0
+    click.echo(f"{'ok' if not (rejected or quarantined) else 'NOT CLEAN'}: {landed:,} rows landed, "
+               f"{quarantined:,} rows quarantined, {rejected} files rejected")
+    if rejected or quarantined:
+        ctx.exit(LANDED_WITH_REJECTIONS)
 
 
 @main.command()
@@ -361,7 +371,7 @@ def _print_ingest_audit(lake: Lake, source_dir: Path) -> None:
 
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
-    from plantlake.cli.genealogy import recall_command, trace_command
+    from plantlake.cli.genealogy import export_group, recall_command, trace_command
     from plantlake.cli.kpi import kpi_command
     from plantlake.cli.quarantine import quarantine_group
     from plantlake.cli.stock import stock_command
@@ -374,6 +384,7 @@ def _mount_subcommands() -> None:
     main.add_command(recall_command, name="recall")
     main.add_command(kpi_command, name="kpi")
     main.add_command(quarantine_group, name="quarantine")
+    main.add_command(export_group, name="export")
 
 
 _mount_subcommands()

@@ -181,3 +181,28 @@ def test_an_older_landing_without_gtins_loads_and_its_export_fails_clearly(plant
     with pytest.raises(EpcisExportError, match="materials without a GTIN cannot be identified in EPCIS: FG-"):
         epcis_document(lake.read("fct_genealogy_edges"), loaded, material_codes=lake.read("map_material_code"),
                        produced_lots=lake.read("mes_lot_events"))
+
+
+def test_the_cli_exports_a_trace_a_recall_and_a_period_as_valid_epcis(plant: tuple[Lake, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from plantlake.cli import main
+
+    lake, _ = plant
+    edges = lake.read("fct_genealogy_edges")
+    shipped_lot = edges.filter(pl.col("edge_type") == "shipment")["parent_node_id"][0]
+    supplier_lot = edges.filter(pl.col("edge_type") == "receipt")["parent_node_id"][0]
+    first_day = edges["occurred_at"].min().date().isoformat()
+    runner, root = CliRunner(), str(lake.root)
+    trace = runner.invoke(main, ["--lake", root, "trace", shipped_lot, "--format", "epcis"])
+    recall = runner.invoke(main, ["--lake", root, "recall", supplier_lot, "--format", "epcis"])
+    period = runner.invoke(main, ["--lake", root, "export", "epcis", "--from", first_day, "--to", first_day,
+                                  "--output", str(tmp_path / "day.jsonld")])
+    for result in (trace, recall, period):
+        assert result.exit_code == 0, result.output
+    for document in (json.loads(trace.stdout), json.loads(recall.stdout),
+                     json.loads((tmp_path / "day.jsonld").read_text())):
+        assert schema_errors(document) == [] and document["epcisBody"]["eventList"]
+    assert {e["bizStep"] for e in json.loads(recall.stdout)["epcisBody"]["eventList"]} >= {"receiving"}
+    bad = runner.invoke(main, ["--lake", root, "export", "epcis", "--to", "yesterday"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

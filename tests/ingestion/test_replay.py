@@ -112,3 +112,15 @@ def test_ingest_refuses_without_any_master_data(tmp_path: Path, landing: Path) -
     result = CliRunner().invoke(main, ["--lake", str(tmp_path / "empty_lake"), "ingest", "--source", str(landing)])
     assert result.exit_code == 1 and "no master data" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "empty_lake" / "bronze").exists()
+
+
+def test_ingest_exits_4_when_this_run_quarantined_rows_and_0_when_clean(master_lake: DeltaLake,
+                                                                        landing: Path) -> None:
+    write_wms(landing, "2026-01-05.csv", [wms_row("T1"), wms_row("T2", quantity="-1")])
+    dirty = CliRunner().invoke(main, ["--lake", str(master_lake.root), "ingest", "--source", str(landing)])
+    assert dirty.exit_code == 4, dirty.output
+    assert dirty.stdout.strip().splitlines()[-1] == "NOT CLEAN: 1 rows landed, 1 rows quarantined, 0 files rejected"
+    write_wms(landing, "2026-01-06.csv", [wms_row("T3")])
+    clean = CliRunner().invoke(main, ["--lake", str(master_lake.root), "ingest", "--source", str(landing)])
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.strip().splitlines()[-1] == "ok: 1 rows landed, 0 rows quarantined, 0 files rejected"

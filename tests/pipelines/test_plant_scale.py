@@ -2,9 +2,7 @@
 check passes, every injected fault has its promised outcome, and every row read is landed, quarantined or a
 counted duplicate. About a minute and a half on 2 cores (23 million signal rows dominate).
 
-`plantlake run` runs as its own process, as a user or a scheduler starts it (peak RSS about 1.6 GB). Run inside
-the test process after other in-process Dagster runs, the same run grew to 20 GB: memory retained across
-in-process runs, listed as a known problem in the README."""
+`plantlake run` runs as its own process, as a user or a scheduler starts it (peak RSS about 1.6 GB)."""
 
 from __future__ import annotations
 
