@@ -51,7 +51,9 @@ def faulty_plant(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_sigkill_mid_ingest_then_rerun_lands_every_row_exactly_once(faulty_plant: Path, tmp_path: Path) -> None:
     reference = with_master_data(tmp_path / "reference", faulty_plant)
-    subprocess.run(ingest_command(reference.root, faulty_plant), check=True, capture_output=True, timeout=600)
+    first = subprocess.run(ingest_command(reference.root, faulty_plant), capture_output=True, text=True, timeout=600)
+    assert first.returncode == 4, first.stderr[-2000:]  # landed, and the plant's injected faults were quarantined
+    assert first.stdout.strip().splitlines()[-1].startswith("NOT CLEAN: ")
     expected = table_rows(reference)
 
     crashed = with_master_data(tmp_path / "crashed", faulty_plant)
@@ -69,7 +71,7 @@ def test_sigkill_mid_ingest_then_rerun_lands_every_row_exactly_once(faulty_plant
     assert not crashed.exists("ingest_log") or crashed.row_count("ingest_log") == 0  # died before logging
 
     rerun = subprocess.run(ingest_command(crashed.root, faulty_plant), capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert rerun.returncode == 4, rerun.stderr[-2000:]
     assert table_rows(crashed) == expected
     for table, keys in KEYS.items():
         frame = crashed.scan(table).select(keys).collect()
