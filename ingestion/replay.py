@@ -24,6 +24,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import polars as pl
 
@@ -86,10 +87,9 @@ def waiting_for_master_data(lake: DeltaLake, quarantine_table: str, fingerprint:
     return rows
 
 
-def replay_quarantined(lake: DeltaLake, landing: Lander | None = None, *, landing_root=None,  # noqa: ANN001
-                       now: datetime | None = None) -> ReplayReport:
+def replay_quarantined(lake: DeltaLake, *, landing_root: Path, now: datetime | None = None) -> ReplayReport:
     """Replay every quarantined record waiting for master data that the current code sets have not seen."""
-    lander = landing or Lander(lake, landing_root, run_id=f"replay-{uuid.uuid4().hex[:12]}", now=now)
+    lander = Lander(lake, landing_root, run_id=f"replay-{uuid.uuid4().hex[:12]}", now=now)
     report = ReplayReport(lander.run_id)
     fingerprint = code_sets_fingerprint(lake)
     attempts: list[dict] = []

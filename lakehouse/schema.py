@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -79,25 +80,22 @@ def rows_to_arrow(spec: TableSpec, rows: list[dict[str, Any]]) -> pa.Table:
     A key the schema does not have raises `SchemaMismatchError` (nothing is dropped silently); a missing key
     is null, which `conform` rejects later for a non-nullable column.
     """
-    names = set(spec.schema.names)
-    extra = sorted({key for row in rows for key in row} - names)
-    if extra:
-        raise SchemaMismatchError(spec.qualified_name, extra=extra)
-    try:
-        return pa.Table.from_pylist(rows, schema=spec.schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise SchemaMismatchError(spec.qualified_name, mistyped={"(rows)": str(exc).splitlines()[0]}) from exc
+    return _typed(spec, {key for row in rows for key in row}, lambda: pa.Table.from_pylist(rows, schema=spec.schema))
 
 
 def columns_to_arrow(spec: TableSpec, columns: dict[str, Any]) -> pa.Table:
     """Python columns (lists or Arrow arrays) as an Arrow table typed by the table's catalog schema."""
-    extra = sorted(set(columns) - set(spec.schema.names))
+    return _typed(spec, set(columns), lambda: pa.Table.from_pydict(columns, schema=spec.schema))
+
+
+def _typed(spec: TableSpec, names: set[str], build: Callable[[], pa.Table]) -> pa.Table:
+    extra = sorted(names - set(spec.schema.names))
     if extra:
         raise SchemaMismatchError(spec.qualified_name, extra=extra)
     try:
-        return pa.Table.from_pydict(columns, schema=spec.schema)
+        return build()
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise SchemaMismatchError(spec.qualified_name, mistyped={"(columns)": str(exc).splitlines()[0]}) from exc
+        raise SchemaMismatchError(spec.qualified_name, mistyped={"(values)": str(exc).splitlines()[0]}) from exc
 
 
 def _naive_to_zoned(source: pa.DataType, target: pa.DataType) -> bool:
