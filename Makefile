@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui bench lock validate clean notebook
+.PHONY: demo test ui bench lock validate clean notebook services
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# PostgreSQL and Mosquitto on loopback, and Debian's chromium, for the tests that need them (.ci/run does the same).
+# Export what it prints in PLANTLAKE_TEST_* before `make test`, or run: . .ci/services && make test
+services:
+	@bash -c '. .ci/services && env | grep ^PLANTLAKE_TEST_ | sed "s/^/export /"'
 
 validate: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -26,6 +26,30 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["DAGSTER_HOME"] = previous
 
 
+def require_service(variable: str, what: str) -> str:
+    """The address of a server `.ci/services` started (PostgreSQL, Mosquitto). Locally a missing server skips the
+    test with the command that starts it; in CI (CI=true) a missing server fails the test: CI must not skip it."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    message = f"{what} is not running: start it with `. .ci/services` (or `make services`), which sets {variable}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """postgresql://user:password@127.0.0.1:port (no database); databases plantlake_dagster and plantlake_mlflow exist."""
+    return require_service("PLANTLAKE_TEST_POSTGRES_URL", "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> str:
+    """mqtt://127.0.0.1:port of an anonymous loopback Mosquitto."""
+    return require_service("PLANTLAKE_TEST_MQTT_URL", "Mosquitto")
+
+
 @pytest.fixture
 def lake(tmp_path: Path) -> DeltaLake:
     return DeltaLake(tmp_path / "lake")
