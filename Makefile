@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui bench lock validate clean notebook services
+.PHONY: demo test ui bench lock validate clean notebook services app
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ notebook: PLANTLAKE_LAKE ?= $(CURDIR)/lake
 notebook: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[notebook]'
 	PLANTLAKE_LAKE="$(PLANTLAKE_LAKE)" $(BIN)/jupyter lab notebooks/
+
+# The plant app (apps/README.md) on http://127.0.0.1:8501, on the lake `make demo` built (or PLANTLAKE_LAKE=...).
+app: PLANTLAKE_LAKE ?= $(CURDIR)/lake
+app: $(STAMP)
+	$(BIN)/plantlake --lake "$(PLANTLAKE_LAKE)" app --host 127.0.0.1 --port 8501
 
 # Refresh the constraints file from the current venv after changing dependencies in pyproject.toml.
 lock:

@@ -13,11 +13,15 @@ from pathlib import Path
 
 from benchmarks import (bench_delta_write, bench_genealogy, bench_incremental, bench_ingest, bench_ledger, bench_oee,
                         bench_opcua, bench_simulator)
+from benchmarks import bench_flow
+from benchmarks import bench_mqtt
+from benchmarks import bench_spark_delta
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy", "oee"]
+BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy", "oee", "flow",
+              "mqtt", "spark_delta"]
 
 
 def main() -> None:
@@ -54,11 +58,21 @@ def main() -> None:
     if "oee" in chosen:
         report += [bench_oee.format_table(bench_oee.run(machines=10 if args.quick else 200,
                                                         days=30 if args.quick else 365)), ""]
+    if "flow" in chosen:  # --quick: 20 machines x 60 days; the full size is 200 machines x 1 year
+        report += [bench_flow.format_table(bench_flow.run(machines=20 if args.quick else 200,
+                                                          days=60 if args.quick else 365,
+                                                          repeats=1 if args.quick else 3)), ""]
     if "genealogy" in chosen:
         report += [bench_genealogy.report(bench_genealogy.run(edges=200_000 if args.quick else 4_000_000)), ""]
     if "opcua" in chosen:
         quick = dict(rate_per_s=500, servers=1, duration_s=4.0) if args.quick else {}
         report += [bench_opcua.format_table(bench_opcua.run(**quick)), ""]
+    if "mqtt" in chosen:
+        quick = dict(rate=1000.0, seconds=3.0, backlog_count=3000) if args.quick else {}
+        report += [bench_mqtt.format_table(bench_mqtt.run(**quick)), ""]
+    if "spark_delta" in chosen:  # ledger and OEE, Delta in and out: Polars, DuckDB, Spark from Arrow, Spark on Delta
+        sizes = dict(movements=100_000, machines=5, days=30) if args.quick else {}
+        report += [bench_spark_delta.format_table(bench_spark_delta.run(**sizes)), ""]
     if singles:
         report += ["| benchmark | subject | seconds | throughput | notes |", "|---|---|---|---|---|"]
         report += [f"| {m.benchmark} | {m.subject} | {m.seconds:.1f} | {m.rate:,.0f} {m.unit}/s "

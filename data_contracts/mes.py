@@ -44,7 +44,8 @@ MES_CONTRACTS = {
             Column("work_order_id", "code", required=True),
             Column("operation_seq", "integer", required=True, min_value=0, max_value=100_000),
             Column("machine_id", "code", required=True, known_codes="machine"),
-            _quantity("quantity"), _quantity("good_quantity"), _quantity("scrap_quantity"), _unit),
+            _quantity("quantity"), _quantity("good_quantity"), _quantity("scrap_quantity"), _unit,
+            Column("operator_id", "code")),
         key=("event_id",), record_types=("operation_started", "operation_completed")),
     "mes_material_consumption": Contract(
         "mes_material_consumption", "1", _event(

@@ -22,10 +22,13 @@ from great_expectations.expectations.row_conditions import Column as RowColumn
 from data_contracts.runner import ROW_INDEX, new_suite
 
 Kind = Literal["text", "code", "decimal", "integer", "timestamp"]
-DECIMAL_RE = r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$"
-INTEGER_RE = r"^-?\d+$"
-TIMESTAMP_WITH_ZONE_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$"
-FORMULA_RE = r"^[=+@\t\r]|^-[^0-9.]"  # spreadsheet formula / DDE injection
+# ASCII digits only: `\d` would accept Arabic-Indic or full-width digits, which no cast reads
+DECIMAL_RE = r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"
+INTEGER_RE = r"^-?[0-9]+$"
+TIMESTAMP_WITH_ZONE_RE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+                          r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$")
+# spreadsheet formula / DDE injection (OWASP CSV injection), also behind leading blanks; a minus only as a number
+FORMULA_RE = r"^\s*[=+@]|^[\t\r]|^\s*-(?![0-9.]+$)"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -92,6 +95,10 @@ class Contract:
             elif not (col.allowed or col.known_codes):  # a value from a known set cannot be a formula
                 suite.add_expectation(e.ExpectColumnValuesToNotMatchRegex(
                     column=name, regex=FORMULA_RE, meta={"name": f"{name} is not a spreadsheet formula"}))
+            if col.kind in ("decimal", "integer"):  # matches the pattern but does not convert (overflow, 1e999)
+                noun = "a finite decimal" if col.kind == "decimal" else "a 64-bit integer"
+                suite.add_expectation(e.ExpectColumnValuesToBeInSet(
+                    column=f"{name}__converts", value_set=[True], meta={"name": f"{name} converts to {noun}"}))
             if col.kind in ("decimal", "integer") and (col.min_value is not None or col.max_value is not None):
                 suite.add_expectation(e.ExpectColumnValuesToBeBetween(
                     column=f"{name}__value", min_value=col.min_value, max_value=col.max_value,
@@ -143,6 +150,10 @@ class Contract:
         for col in self.columns:
             if col.kind in ("decimal", "integer"):
                 helpers.append(typed[col.name].cast(pl.Float64).alias(f"{col.name}__value"))
+                pattern = DECIMAL_RE if col.kind == "decimal" else INTEGER_RE
+                helpers.append((text[col.name].is_null() | ~text[col.name].str.contains(pattern)
+                                | typed[col.name].cast(pl.Float64).is_finite().fill_null(False))
+                               .alias(f"{col.name}__converts"))
             elif col.kind == "timestamp":
                 helpers.append((typed[col.name].dt.epoch("us") / 1e6).alias(f"{col.name}__epoch_s"))
                 helpers.append(pl.when(text[col.name].str.contains(TIMESTAMP_WITH_ZONE_RE))

@@ -35,6 +35,7 @@ billion-laughs and XXE payloads become a file-level rejection with the reason, n
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
@@ -44,6 +45,7 @@ from ingestion.b2mml_model import (FACT_VERBS, LEGACY_NAMESPACES, NAMESPACES, RE
                                    VERBS, Envelope, Reader)
 from ingestion.b2mml_nouns import (material_definition, material_information, material_lot, material_sublot,
                                    production_performance, production_schedule)
+from ingestion.limits import MAX_XML_DEPTH, MAX_XML_ELEMENTS, FileLimitExceeded
 from ingestion.records import ParsedFile, parsed_from_records
 
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -110,11 +112,37 @@ def _read_noun(r: Reader, noun: ET.Element, name: str, prefix: str, label: str) 
             material_definition(r, noun, path)
 
 
+def _parse_bounded(data: bytes) -> ET.Element:
+    """The hardened parse, stopped as soon as the nesting or the element count passes its limit (a message
+    nested thousands deep would otherwise exhaust the recursion of every later tree walk)."""
+    depth = elements = 0
+    root = None
+    for event, element in SafeET.iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True,
+                                           forbid_entities=True, forbid_external=True):
+        if event == "end":
+            depth -= 1
+            continue
+        depth += 1
+        elements += 1
+        root = element if root is None else root
+        if depth > MAX_XML_DEPTH:
+            raise FileLimitExceeded(f"XML nested deeper than {MAX_XML_DEPTH} elements "
+                                    "(ingestion.limits.MAX_XML_DEPTH)")
+        if elements > MAX_XML_ELEMENTS:
+            raise FileLimitExceeded(f"XML holds more than {MAX_XML_ELEMENTS:,} elements "
+                                    "(ingestion.limits.MAX_XML_ELEMENTS)")
+    if root is None:
+        raise ET.ParseError("no element found")
+    return root
+
+
 def read_b2mml(data: bytes) -> ParsedFile:
     if len(data) > MAX_XML_BYTES:
         return ParsedFile(file_error=f"XML larger than {MAX_XML_BYTES} bytes")
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = _parse_bounded(data)
+    except FileLimitExceeded as exc:
+        return ParsedFile(file_error=str(exc))
     except DefusedXmlException as exc:
         return ParsedFile(file_error=f"XML refused by the hardened parser: {type(exc).__name__}: {exc}")
     except ET.ParseError as exc:

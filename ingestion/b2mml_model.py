@@ -68,6 +68,7 @@ class Reader:
     rejections: list[Rejection] = field(default_factory=list)
     _seq: int = 0
     _ids: Counter = field(default_factory=Counter)
+    _snippets: dict[int, str] = field(default_factory=dict)  # id(element) -> its clipped XML, serialized once
 
     # ---- navigation ------------------------------------------------------------------------------------------
     def local(self, node: ET.Element) -> str:
@@ -108,11 +109,20 @@ class Reader:
         return self._seq - 1
 
     def raw(self, element: ET.Element | None, path: str, quantities: list[str | None], **extra: object) -> str:
-        snippet = "" if element is None else ET.tostring(element, encoding="unicode").rstrip()
         payload = {"b2mml": self.version, "message": self.envelope.root, "element": path,
-                   "quantities": quantities, **extra,
-                   "xml": snippet if len(snippet) <= MAX_RAW_XML else snippet[:MAX_RAW_XML] + "..."}
+                   "quantities": quantities, **extra, "xml": self._snippet(element)}
         return json.dumps(payload, ensure_ascii=False)
+
+    def _snippet(self, element: ET.Element | None) -> str:
+        """An element's XML, clipped; serialized once per element, so records sharing an element (every lot of
+        one message) keep parsing linear in the message's size."""
+        if element is None:
+            return ""
+        key = id(element)
+        if key not in self._snippets:
+            snippet = ET.tostring(element, encoding="unicode").rstrip()
+            self._snippets[key] = snippet if len(snippet) <= MAX_RAW_XML else snippet[:MAX_RAW_XML] + "..."
+        return self._snippets[key]
 
     def record(self, key: str, event_type: str, occurred_at: str | None, element: ET.Element, path: str,
                counted: ET.Element | None = None, conserve: bool = False, **fields: str | None) -> None:

@@ -11,6 +11,10 @@ keys, so the rerun lands every row exactly once.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import stat
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +27,7 @@ import pyarrow as pa
 
 from data_contracts.rules import Contract
 from data_contracts.runner import validate_rows
+from ingestion.limits import MAX_FILE_BYTES, MAX_REJECTIONS_PER_FILE, FileLimitExceeded
 from ingestion.readers import read_bytes
 from ingestion.reference import code_sets
 from ingestion.sources import SOURCES, Source
@@ -30,6 +35,7 @@ from lakehouse.delta_io import DeltaLake
 from lakehouse.schema import columns_to_arrow, rows_to_arrow
 
 BATCH_BYTES = 256 * 1024 * 1024
+IN_FLIGHT = "in_flight"  # a file changed while it was read: neither landed nor logged, read again next run
 BATCH_FILES = 1000
 
 
@@ -58,8 +64,12 @@ class Lander:
     """Lands files from one landing folder into one lake, as one ingest run."""
 
     def __init__(self, lake: DeltaLake, landing_root: Path, *, run_id: str | None = None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, settle_seconds: float | None = None) -> None:
         self.lake = lake
+        # a file lands only when unchanged for this long (a writer may still be appending); default from
+        # PLANTLAKE_LANDING_SETTLE_S, else 0: only a file that changes while it is read is left for later
+        self.settle_seconds = float(os.environ.get("PLANTLAKE_LANDING_SETTLE_S", "0")) \
+            if settle_seconds is None else settle_seconds
         self.landing_root = landing_root.resolve()
         self.run_id = run_id or f"ingest-{uuid.uuid4().hex[:12]}"
         self.now = now or datetime.now(timezone.utc)
@@ -73,9 +83,17 @@ class Lander:
         for source in sources:
             paths: set[Path] = set()
             for pattern in source.patterns:
-                paths |= {p for p in self.landing_root.glob(pattern) if p.is_file() or p.is_symlink()}
-            found += [(source, p) for p in sorted(paths)]
+                paths |= {p for p in self.landing_root.glob(pattern) if not p.is_dir()}  # FIFOs, devices,
+                # loops and links leaving the folder are kept here so that reading rejects them with the reason
+            found += [(source, p) for p in sorted(paths) if self.settled(p)]
         return found
+
+    def settled(self, path: Path) -> bool:
+        """False while the file changed within the settle interval (it is left for a later run, unlogged)."""
+        if self.settle_seconds <= 0:
+            return True
+        stamp = file_stamp(path)
+        return stamp is None or time.time() - stamp[1] / 1e9 >= self.settle_seconds
 
     def land_all(self, sources: Iterable[Source] = SOURCES,
                  progress: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
@@ -84,6 +102,8 @@ class Lander:
             paths = [p for s, p in self.pending_files([source])]
             for batch in _batches(paths):
                 for outcome in self.land_batch(batch, source):
+                    if outcome.status == IN_FLIGHT:
+                        continue
                     outcomes.append(outcome)
                     if progress:
                         progress(outcome)
@@ -99,23 +119,41 @@ class Lander:
         quarantine: list[dict] = []
         seen_in_batch: dict[str, bool] = {}
         for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
+            before = file_stamp(path)
             try:
                 data = self.read_inside_root(path, source.read)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RuntimeError) as exc:
                 outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
+                continue
+            if before is None or file_stamp(path) != before:  # written to while read: not complete, land it later
+                outcome.status, outcome.error = IN_FLIGHT, "the file changed while it was read"
                 continue
             outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
             if self.is_delivered(outcome.file_sha256) or seen_in_batch.get(outcome.file_sha256):
                 outcome.status = "duplicate_file"
                 continue
-            parsed = source.parse(data)
-            del data
+            try:  # nothing one file holds may stop the others: any failure rejects this file, with the reason
+                parsed = source.parse(data)
+                del data
+                if not parsed.file_error:
+                    by_table, rejections = source.route(parsed)
+                    rejections = [*parsed.rejections, *rejections]
+            except FileLimitExceeded as exc:
+                outcome.status, outcome.error = "rejected", str(exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the file is rejected with what went wrong
+                outcome.status, outcome.error = "rejected", f"could not be read: {type(exc).__name__}: {exc}"[:2000]
+                continue
             seen_in_batch[outcome.file_sha256] = parsed.rows_read > 0
             if parsed.file_error:
                 outcome.status, outcome.error = "rejected", parsed.file_error
                 continue
-            by_table, rejections = source.route(parsed)
-            rejections = [*parsed.rejections, *rejections]
+            if len(rejections) > MAX_REJECTIONS_PER_FILE:
+                outcome.status, outcome.error = "rejected", (
+                    f"{len(rejections):,} records could not be read, more than the limit of "
+                    f"{MAX_REJECTIONS_PER_FILE:,} per file (ingestion.limits.MAX_REJECTIONS_PER_FILE); "
+                    f"first reason: {rejections[0].reason}")
+                continue
             outcome.rows_read = sum(f.height for f in by_table.values()) + len(rejections)
             outcome.rows_quarantined += len(rejections)
             quarantine += [self._quarantine_row(outcome, r.source_line, r.record_seq, r.record_type, r.raw,
@@ -124,14 +162,29 @@ class Lander:
             for table, frame in by_table.items():
                 if frame.height:
                     routed.setdefault(table, []).append(frame.with_columns(pl.lit(index, pl.Int32).alias("_file")))
-        for table, frames in routed.items():
-            quarantine += self._land_table(outcomes, raws, table, source.contracts[table], pl.concat(frames))
-        if quarantine:
-            self.lake.insert_new(source.quarantine_table,
-                                 rows_to_arrow(self.lake.spec(source.quarantine_table), quarantine))
-        self.log_files(outcomes)
-        self.remember(outcomes)
+        try:
+            for table, frames in routed.items():
+                quarantine += self._land_table(outcomes, raws, table, source.contracts[table], pl.concat(frames))
+            if quarantine:
+                self.lake.insert_new(source.quarantine_table,
+                                     rows_to_arrow(self.lake.spec(source.quarantine_table), quarantine))
+        except Exception as exc:  # noqa: BLE001 - find the file that fails: land the batch's files one by one
+            if len(paths) > 1:
+                return [outcome for path in paths for outcome in self.land_batch([path], source)]
+            self._reject_after_failure(outcomes[0], exc)
+        finished = [o for o in outcomes if o.status != IN_FLIGHT]
+        if finished:
+            self.log_files(finished)
+            self.remember(finished)
         return outcomes
+
+    @staticmethod
+    def _reject_after_failure(outcome: FileOutcome, exc: Exception) -> None:
+        """A file whose records could not be written: rejected with the reason. Rows written before the
+        failure stay (bronze is insert-only) and are found as duplicates when the file is sent again fixed."""
+        outcome.status, outcome.error = "rejected", f"could not be landed: {type(exc).__name__}: {exc}"[:2000]
+        outcome.rows_read = outcome.rows_landed = outcome.rows_quarantined = outcome.rows_duplicate = 0
+        outcome.event_dates, outcome.landed_lines = set(), set()
 
     # ---- steps ---------------------------------------------------------------------------------
     def _land_table(self, outcomes: list[FileOutcome], raws: dict[int, Callable[[int, int], str]], table: str,
@@ -152,6 +205,7 @@ class Lander:
         else:
             reasons = dict(verdicts.failures)
         reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
+        reasons = self._conflicting_duplicates(table, typed, reasons)
         stats["quarantined"] += len(reasons)
         stats.update(f"failed: {name}" for names in reasons.values() for name in names)
         quarantined = []
@@ -178,12 +232,15 @@ class Lander:
             pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
         already = self.existing_dates(table)
         _, inserted = self.lake.insert_new_rows(table, good)
-        landed = Counter(inserted["file_sha256"].to_list())
+        recovered = self._landed_by_an_unlogged_run(table, good, inserted)
+        landing = {o.file_sha256 for o in outcomes if o.status == "landed"}  # a replay's rows stay duplicates
+        landed = Counter(inserted["file_sha256"].to_list()) + Counter({k: v for k, v in recovered.items()
+                                                                      if k in landing})
         lines_by_file: dict[str, set[int]] = {}
         for sha, line in inserted.select("file_sha256", "source_line").iter_rows():
             lines_by_file.setdefault(sha, set()).add(line)
-        stats["landed"] += inserted.height
-        stats["duplicate"] += good.height - inserted.height
+        stats["landed"] += sum(landed.values())
+        stats["duplicate"] += good.height - sum(landed.values())
         for file_index, count in Counter(files.to_list()).items():
             outcome = outcomes[file_index]
             outcome.rows_landed += landed.get(outcome.file_sha256, 0)
@@ -194,6 +251,46 @@ class Lander:
             outcomes[file_index].event_dates.add(day)
         self.mark_dirty(table, set(good["event_date"].unique().to_list()), already)
         return quarantined
+
+    def _landed_by_an_unlogged_run(self, table: str, good: pl.DataFrame, inserted: pl.DataFrame) -> Counter:
+        """Rows this file itself wrote in a run killed before its log row (the stored row carries this file's
+        fingerprint, which the log does not know yet): counted as landed, not as duplicates, so that the log's
+        rows_landed keeps agreeing with the table after a crash."""
+        if good.height == inserted.height:
+            return Counter()
+        keys = list(self.lake.spec(table).merge_keys)
+        skipped = good.select(*keys, "file_sha256").join(inserted.select(keys), on=keys, how="anti",
+                                                          nulls_equal=True)
+        stored = (self.lake.scan(table).select(*keys, pl.col("file_sha256").alias("_stored_sha256"))
+                  .join(skipped.select(keys).lazy(), on=keys, how="semi").collect())
+        mine = skipped.join(stored, on=keys, nulls_equal=True).filter(pl.col("file_sha256") == pl.col("_stored_sha256"))
+        return Counter(mine["file_sha256"].to_list())
+
+    def _conflicting_duplicates(self, table: str, typed: pl.DataFrame,
+                                reasons: dict[int, list[str]]) -> dict[int, list[str]]:
+        """Rows whose business key is already landed with another payload are `conflicting_duplicate`:
+        quarantined with the landed values in the reason and the new record as raw payload (rows of one batch
+        sharing a key with another payload fail the contract's unique-key expectation). A re-send identical to
+        what landed stays a plain duplicate."""
+        merged = dict(reasons)  # conflicts within the batch already fail the contract's unique-key expectation
+        spec = self.lake.spec(table)
+        keys = [k for k in spec.merge_keys if k in typed.columns]
+        if len(keys) != len(spec.merge_keys) or typed.is_empty() or not self.lake.exists(table):
+            return merged
+        payload = [c for c in typed.columns if c not in keys and c in spec.schema.names]
+        candidates = typed.with_row_index("_row").filter(~pl.col("_row").is_in(list(merged)))
+        stored = (self.lake.scan(table).select(*keys, *payload)
+                  .join(candidates.select(keys).lazy(), on=keys, how="semi").collect())
+        if stored.is_empty():
+            return merged
+        both = candidates.join(stored, on=keys, how="inner", suffix="__landed")
+        differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}__landed")) for c in payload])
+        for row in both.filter(differs).iter_rows(named=True):
+            landed = {c: row[f"{c}__landed"] for c in payload if row[c] != row[f"{c}__landed"]}
+            key = ", ".join(f"{k}={row[k]}" for k in keys)
+            merged[row["_row"]] = [f"conflicting_duplicate: {key} already landed with another payload; landed "
+                                   f"values that differ: {json.dumps(landed, default=str, sort_keys=True)}"]
+        return merged
 
     def _suite(self, contract: Contract) -> object:
         if contract.entity not in self._suites:
@@ -254,17 +351,50 @@ class Lander:
         return dict(frame.collect().iter_rows())
 
     def relative_name(self, path: Path) -> str:
+        """The file's name in the landing folder, as printable text: bytes that are not UTF-8 are written as
+        `\\xNN` escapes (a name is stored and logged, never used to open the file again)."""
         try:
-            return path.relative_to(self.landing_root).as_posix()
+            name = path.relative_to(self.landing_root).as_posix()
         except ValueError:
-            return path.name
+            name = path.name
+        return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
     def read_inside_root(self, path: Path, read: Callable[[Path], bytes] = read_bytes) -> bytes:
-        """File bytes, refusing paths (symlinks included) that resolve outside the landing folder."""
-        resolved = path.resolve()
+        """File bytes of a regular file inside the landing folder. Refused, with the reason: links that
+        resolve outside the folder, symlink loops and dangling links, anything that is not a regular file
+        (a FIFO would block the reader forever, a device never ends), files larger than MAX_FILE_BYTES."""
+        try:
+            resolved = path.resolve(strict=True)
+        except RuntimeError as exc:  # Python 3.11 reports a symlink loop as RuntimeError
+            raise ValueError(f"symlink loop: {exc}") from None
+        except OSError as exc:
+            raise ValueError(f"cannot resolve the path ({exc.strerror or exc}); a dangling link or a loop") from None
         if not resolved.is_relative_to(self.landing_root):
-            raise ValueError(f"{path.name} resolves outside the landing folder")
+            raise ValueError(f"{self.relative_name(path)} resolves outside the landing folder")
+        info = os.stat(resolved)  # stat, not open: opening a FIFO blocks
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"not a regular file ({_file_kind(info.st_mode)}); only regular files are read")
+        if info.st_size > MAX_FILE_BYTES:
+            raise FileLimitExceeded(f"file of {info.st_size:,} bytes, more than the limit of {MAX_FILE_BYTES:,} "
+                                    "(ingestion.limits.MAX_FILE_BYTES)")
         return read(resolved)
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(size, mtime in ns) of the file a path leads to, or None when it cannot be read."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def _batches(paths: list[Path]) -> Iterator[list[Path]]:

@@ -10,12 +10,13 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from ingestion.limits import check_line_count
 from ingestion.records import ParsedFile, RawRecord, Rejection, as_text, clip, parsed_from_records
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -67,6 +68,7 @@ def read_ndjson(data: bytes) -> ParsedFile:
     line by line, so every bad line becomes its own rejection."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    check_line_count(data)
     lines = data.split(b"\n")
 
     def raw(line: int, seq: int) -> str:
@@ -80,7 +82,7 @@ def read_ndjson(data: bytes) -> ParsedFile:
             frame = pl.concat([frame, slow.frame], how="diagonal_relaxed").sort("_line", "_seq")
             return ParsedFile(frame, slow.rejections, raw=raw)
         return ParsedFile(frame, [], raw=raw)
-    parsed = _line_by_line_ndjson([(n, line.rstrip(b"\r")) for n, line in enumerate(lines, start=1)])
+    parsed = _line_by_line_ndjson((n, line.rstrip(b"\r")) for n, line in enumerate(lines, start=1) if line.strip())
     parsed.raw = raw
     return parsed
 
@@ -99,11 +101,14 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
         return None
     frame = frame.with_columns(pl.Series("_line", numbers, pl.Int64))
     nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
+    # Polars keeps the first of two equal keys; lines that may repeat a key are decided line by line
+    repeated = _lines_repeating_a_key(lines, numbers)
     nested_lines: list[int] = []
-    if nested:
-        has_nested = pl.any_horizontal([pl.col(c).is_not_null() for c in nested])
-        nested_lines = frame.filter(has_nested)["_line"].to_list()
-        frame = frame.filter(~has_nested).drop(nested)
+    if nested or repeated:
+        has_nested = pl.any_horizontal([pl.col(c).is_not_null() for c in nested]) if nested else pl.lit(False)
+        slow = has_nested | pl.col("_line").is_in(repeated)
+        nested_lines = frame.filter(slow)["_line"].to_list()
+        frame = frame.filter(~slow).drop(nested)
     texts = []
     for name, dtype in frame.schema.items():
         if name == "_line":
@@ -118,7 +123,27 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
     return frame.with_columns(pl.col("event_type").alias("_type")), nested_lines
 
 
-def _line_by_line_ndjson(numbered: list[tuple[int, bytes]]) -> ParsedFile:
+JSON_KEY_RE = r'"(?:[^"\\]|\\.)*"\s*:'
+
+
+def _lines_repeating_a_key(lines: list[bytes], numbers: list[int]) -> list[int]:
+    """Line numbers whose text holds one key token twice (a duplicate key, or a key repeated in nested
+    objects): a cheap columnar over-approximation; the line-by-line path then decides exactly."""
+    texts = pl.Series("line", [lines[n - 1] for n in numbers], pl.Binary).cast(pl.String, strict=False)
+    keys = texts.str.extract_all(JSON_KEY_RE).list.eval(pl.element().str.strip_chars_end(": \t"))
+    repeats = keys.list.len() != keys.list.unique().list.len()
+    return pl.Series("n", numbers, pl.Int64).filter(repeats.fill_null(False)).to_list()
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"duplicate key {twice[0]!r} in one object")
+    return dict(pairs)
+
+
+def _line_by_line_ndjson(numbered: Iterable[tuple[int, bytes]]) -> ParsedFile:
     records, rejections = [], []
     for number, line in numbered:
         if not line.strip():
@@ -132,7 +157,7 @@ def _line_by_line_ndjson(numbered: list[tuple[int, bytes]]) -> ParsedFile:
             rejections.append(Rejection(number, 0, preview, len(line), "invalid UTF-8"))
             continue
         try:
-            obj = json.loads(text, parse_constant=_reject_constant)
+            obj = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
         except ValueError as exc:
             rejections.append(Rejection(number, 0, clip(text), len(line), f"invalid JSON: {exc}"))
             continue
@@ -164,6 +189,9 @@ def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
     except that `optional_columns` (columns added to the export later) may be absent: their values are null."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    check_line_count(data)
+    if b"\r" in data and b"\n" not in data:
+        return ParsedFile(file_error="CR-only line endings (classic Mac OS) are not read; write LF or CRLF")
     lines = [(n, line) for n, line in _lines(data) if line.strip()]
     if not lines:
         return ParsedFile(file_error="empty file: no header row")
@@ -171,7 +199,14 @@ def read_csv(data: bytes, dialect: CsvDialect, columns: tuple[str, ...],
     if header_text is None:
         return ParsedFile(file_error=f"header row is not valid {dialect.encoding}")
     renames = dict(dialect.header_map)
-    header = [renames.get(h.strip(), h.strip()) for h in next(csv.reader([header_text], delimiter=dialect.delimiter))]
+    try:
+        names = next(csv.reader([header_text], delimiter=dialect.delimiter, strict=True))
+    except csv.Error as exc:
+        return ParsedFile(file_error=f"malformed CSV header: {exc}")
+    header = [renames.get(h.strip(), h.strip()) for h in names]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        return ParsedFile(file_error=f"header names columns more than once: {twice}")
     missing = [c for c in columns if c not in header and c not in optional_columns]
     extra = [h for h in header if h not in columns]
     if missing or extra:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from data_contracts.runner import validate_rows
 from data_contracts.signals import REQUIRED_COLUMNS, signal_suite, signal_validation_frame
-from ingestion.landing import FileOutcome, Lander
+from ingestion.landing import IN_FLIGHT, FileOutcome, Lander, file_stamp
+from ingestion.limits import MAX_PARQUET_ROWS, FileLimitExceeded
 from ingestion.opcua.backfill import to_signal_rows
 from ingestion.reference import code_sets
 from lakehouse.schema import columns_to_arrow
@@ -25,7 +27,9 @@ PATTERNS = ("signals/*.parquet", "signals/**/*.parquet")
 
 
 def pending_signal_files(lander: Lander) -> list[Path]:
-    return sorted({p for pattern in PATTERNS for p in lander.landing_root.glob(pattern) if p.is_file()})
+    """Every entry but folders: reading rejects FIFOs, devices, loops and links leaving the folder."""
+    return sorted({p for pattern in PATTERNS for p in lander.landing_root.glob(pattern)
+                   if not p.is_dir() and lander.settled(p)})
 
 
 def land_signal_files(lander: Lander, progress: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
@@ -33,6 +37,8 @@ def land_signal_files(lander: Lander, progress: Callable[[FileOutcome], None] | 
     outcomes = []
     for path in pending_signal_files(lander):
         outcome = land_signal_file(lander, path, suite)
+        if outcome.status == IN_FLIGHT:
+            continue
         stats = lander.table_stats.setdefault("machine_signals", Counter())
         stats.update(landed=outcome.rows_landed, quarantined=outcome.rows_quarantined,
                      duplicate=outcome.rows_duplicate)
@@ -46,20 +52,39 @@ def land_signal_files(lander: Lander, progress: Callable[[FileOutcome], None] | 
 
 def land_signal_file(lander: Lander, path: Path, suite: object) -> FileOutcome:
     outcome = FileOutcome(SOURCE, lander.relative_name(path))
+    before = file_stamp(path)
     try:
         data = lander.read_inside_root(path)
+        if before is None or file_stamp(path) != before:
+            outcome.status, outcome.error = IN_FLIGHT, "the file changed while it was read"
+            return outcome
         outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
         if lander.is_delivered(outcome.file_sha256):
             outcome.status = "duplicate_file"
             return outcome
+        rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows  # from the footer, before decoding
+        if rows > MAX_PARQUET_ROWS:
+            raise FileLimitExceeded(f"Parquet file of {rows:,} rows, more than the limit of {MAX_PARQUET_ROWS:,} "
+                                    "(ingestion.limits.MAX_PARQUET_ROWS)")
         frame = pl.read_parquet(io.BytesIO(data))
-    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+    except FileLimitExceeded as exc:
+        outcome.status, outcome.error = "rejected", str(exc)
+        return outcome
+    except (OSError, ValueError, RuntimeError, pa.ArrowException, pl.exceptions.PolarsError) as exc:
         outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
         return outcome
     problem = _file_problem(frame)
     if problem:
         outcome.status, outcome.error = "rejected", problem
         return outcome
+    try:  # any failure on this file's values rejects this file only, with the reason
+        return _land_rows(lander, outcome, frame, suite)
+    except Exception as exc:  # noqa: BLE001
+        Lander._reject_after_failure(outcome, exc)
+        return outcome
+
+
+def _land_rows(lander: Lander, outcome: FileOutcome, frame: pl.DataFrame, suite: object) -> FileOutcome:
     outcome.rows_read = frame.height
     verdicts = validate_rows(signal_validation_frame(frame), suite)
     bad = sorted(verdicts.failures) if not verdicts.table_failures else list(range(frame.height))
@@ -84,6 +109,10 @@ def _file_problem(frame: pl.DataFrame) -> str | None:
     source_at = frame.schema["source_at"]
     if not isinstance(source_at, pl.Datetime) or source_at.time_zone is None:
         return f"source_at must be a timestamp with a time zone, found {source_at}"
+    for column in ("server_at",):
+        dtype = frame.schema.get(column)
+        if dtype is not None and dtype != pl.Null and not (isinstance(dtype, pl.Datetime) and dtype.time_zone):
+            return f"{column} must be a timestamp with a time zone, found {dtype}"
     for column, kinds in (("value", "numeric"), ("status_code", "integer")):
         dtype = frame.schema[column]
         if not (dtype.is_numeric() if kinds == "numeric" else dtype.is_integer()):

@@ -100,10 +100,14 @@ class Catalog:
 
 
 def _build_catalog() -> Catalog:
-    from lakehouse.tables import genealogy, ingest, inventory, kpi, master_data, mes, signals, wms
+    from lakehouse.tables import genealogy, ingest, inventory, kpi, lookahead, master_data, mes, realtime, signals, wms
+    from lakehouse.tables import models
+    from lakehouse.tables import anomalies
+    from lakehouse.tables import flow
 
     return Catalog([*master_data.TABLES, *signals.TABLES, *wms.TABLES, *mes.TABLES, *ingest.TABLES,
-                    *genealogy.TABLES, *inventory.TABLES, *kpi.TABLES])
+                    *genealogy.TABLES, *inventory.TABLES, *kpi.TABLES, *realtime.TABLES,
+                    *lookahead.TABLES, *models.TABLES, *anomalies.TABLES, *flow.TABLES])
 
 
 CATALOG = _build_catalog()

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import narwhals as nw
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import lazy_frame
 from lakehouse.spark import spark_session
+from lakehouse.spark_delta import SparkDeltaLake
 from lakehouse.settings import Settings
 
 
@@ -26,20 +28,32 @@ class LakeResource(dg.ConfigurableResource):
         return Settings.from_env(lake_root=Path(self.lake_root) if self.lake_root else None, engine=self.engine)
 
     def lake(self) -> DeltaLake:
+        """The lake: written by delta-rs, or by delta-spark when the engine is spark (`SparkDeltaLake`)."""
+        settings = self.settings()
+        if settings.engine == "spark":
+            return SparkDeltaLake(settings.lake_root, spark_session(settings, with_delta=True))
+        return DeltaLake(settings.lake_root)
+
+    def landing_lake(self) -> DeltaLake:
+        """The lake as bronze landing writes it: delta-rs whatever the engine (file-by-file contract checks and
+        bookkeeping commits, many small ones, are no Spark work)."""
         return DeltaLake(self.settings().lake_root)
 
     def spark(self) -> Any:
-        """The Spark session when the engine is spark, else None."""
+        """The Spark session (with Delta) when the engine is spark, else None."""
         settings = self.settings()
-        return spark_session(settings) if settings.engine == "spark" else None
+        return spark_session(settings, with_delta=True) if settings.engine == "spark" else None
 
     def frame(self, data: pa.Table) -> Any:
         """Arrow data as a Narwhals LazyFrame on the configured engine."""
         return lazy_frame(data, self.settings().engine, spark=self.spark())
 
     def frames(self, *names: str) -> dict[str, Any]:
-        """Lake tables as Narwhals LazyFrames on the configured engine (Polars, or PySpark via Arrow)."""
+        """Lake tables as Narwhals LazyFrames on the configured engine: Polars over delta-rs, or Spark
+        DataFrames read by delta-spark (`spark.read.format("delta")`, no Arrow in between)."""
         lake = self.lake()
+        if isinstance(lake, SparkDeltaLake):
+            return {name: nw.from_native(lake.read_spark(name)) for name in names}
         return {name: self.frame(lake.read_arrow(name)) for name in names}
 
 

@@ -46,7 +46,13 @@ def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], N
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed_checks = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}"
-                           for c in result.get_asset_check_evaluations() if not c.passed)
+                           for c in result.get_asset_check_evaluations()
+                           if not c.passed and c.severity != dg.AssetCheckSeverity.WARN)
+    warned = sorted(f"{c.asset_key.to_user_string()}:{c.check_name} ({c.description or 'warning'})"
+                    for c in result.get_asset_check_evaluations()
+                    if not c.passed and c.severity == dg.AssetCheckSeverity.WARN)  # non-blocking, e.g. drift
+    for warning in warned:
+        echo(f"warning: {warning}")
     publications = publish_run(instance, result.run_id, DeltaLake(lake_root), ALL_CHECKS)
     withheld = [f"{r['table_name']} v{r['table_version']}" for r in publications if not r["is_published"]]
     failure = None

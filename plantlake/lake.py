@@ -203,6 +203,83 @@ class Lake:
         self._served("fct_inventory_ledger")
         return stock_as_of(self.delta, moment, material=material, lot=lot, location=location)
 
+    def shortages(self, line: str | None = None, *, horizon: str | float = "8h",
+                  as_of: datetime | date | str | None = None) -> pl.DataFrame:
+        """When each line side runs short of a material within `horizon` (`8h`, `90m`, `2d` or hours): the first
+        waiting work order its line-side stock does not cover (`short_at`), the shortfall and the warehouse
+        stock, forecast as of the latest event the lake holds (or `as_of`, from the records before it). The
+        same rows as `gold.shortage_forecast`; see `transforms/material_requirements.py` for the model."""
+        from plantlake.shortages import line_forecast
+
+        forecast, _ = line_forecast(self.delta, line=line, horizon=horizon, as_of=as_datetime(as_of))
+        return forecast.shortages.sort("short_at", "line_id", "material_id")
+
+    def pick_suggestions(self, line: str | None = None, *, horizon: str | float = "8h",
+                         as_of: datetime | date | str | None = None) -> pl.DataFrame:
+        """Picks covering the shortages of `shortages(line, horizon=..., as_of=...)`: quantity, source bin and lot
+        (first-in first-out), the line side and `pick_by_at` (short_at minus the observed issue lead time)."""
+        from plantlake.shortages import line_forecast
+
+        forecast, _ = line_forecast(self.delta, line=line, horizon=horizon, as_of=as_datetime(as_of))
+        return forecast.picks.sort("pick_by_at", "line_id", "material_id", "lot_received_at")
+
+    def material_requirements(self, line: str | None = None, *, horizon: str | float = "8h",
+                              as_of: datetime | date | str | None = None) -> pl.DataFrame:
+        """Time-phased requirement per line, material and waiting work order within `horizon` (the rows of
+        `gold.line_material_requirements`, forecast on demand like `shortages`)."""
+        from plantlake.shortages import line_forecast
+
+        forecast, _ = line_forecast(self.delta, line=line, horizon=horizon, as_of=as_datetime(as_of))
+        return forecast.requirements.sort("line_id", "required_at", "material_id")
+
+    def bottleneck(self, line: str | None = None, *, start: date | str | None = None,
+                   end: date | str | None = None) -> pl.DataFrame:
+        """Per line, shift (dates start..end, inclusive) and machine: the active-period bottleneck (Roser et al.
+        2002) - sole and shifting seconds, share of the shift, `is_line_bottleneck` - with utilization and the
+        queue view; the rows of `gold.bottleneck_by_line_shift` (what `plantlake bottleneck` prints)."""
+        from plantlake.flow import bottleneck_rows
+
+        self._served("bottleneck_by_line_shift")
+        return bottleneck_rows(self.delta, line, start=start, end=end)
+
+    def schedule_suggestion(self, line: str | None = None, *, horizon: str | float = "24h",
+                            as_of: datetime | date | str | None = None, time_limit_s: float = 20.0
+                            ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """A suggested sequence per machine for the open work orders of `line` (every line by default) as of the
+        latest event the lake holds (or `as_of`), by OR-Tools CP-SAT within `time_limit_s` per line: total
+        tardiness first, then makespan, from routings, due dates, WIP, the shift calendar and gold.machine_risk
+        where present. Returns (plan, orders): the operations starting within `horizon` with machine rank and
+        planned times; per open order the due date, completion and lateness, suggested and first-in first-out
+        (working hours from the moment). What `plantlake schedule suggest` prints."""
+        from plantlake.flow import schedule_suggestion
+
+        return schedule_suggestion(self.delta, line, horizon=horizon, as_of=as_of, time_limit_s=time_limit_s)
+
+    def machine_lots(self, machine: str, *, start: datetime | date | str | None = None,
+                     end: datetime | date | str | None = None) -> pl.DataFrame:
+        """The lots machine `machine` made between `start` and `end` (operations overlapping [start, end); no
+        bound: all): one row per lot and operation with work order, operation, operator and times."""
+        from plantlake.flow import lots_touched
+
+        return lots_touched(self.delta, machine=machine, start=start, end=end)
+
+    def operator_lots(self, operator: str, *, start: datetime | date | str | None = None,
+                      end: datetime | date | str | None = None) -> pl.DataFrame:
+        """The lots operator `operator` touched: the output lots of every work order one of whose operations
+        they started (in [start, end) when given), with machine and times."""
+        from plantlake.flow import lots_touched
+
+        return lots_touched(self.delta, operator=operator, start=start, end=end)
+
+    def machine_recall(self, machine: str, *, start: datetime | date | str | None = None,
+                       end: datetime | date | str | None = None) -> pl.DataFrame:
+        """A recall that starts from a machine and a time window (say, a period with an anomaly): every shipment
+        reached by a forward trace from the lots `machine_lots(machine, start=, end=)` returns."""
+        from plantlake.flow import recall_from_lots
+
+        lots = self.machine_lots(machine, start=start, end=end)["lot_id"].to_list()
+        return recall_from_lots(self._genealogy(), lots)
+
     def trace(self, lot: str, *, direction: Direction = "backward", max_depth: int | None = None,
               start: datetime | date | str | None = None, end: datetime | date | str | None = None) -> pl.DataFrame:
         """Every lot, supplier lot and shipment linked to `lot`: node_id, node_kind, relation, depth and

@@ -11,6 +11,7 @@ import polars as pl
 
 from lakehouse.delta_io import DeltaLake
 from lakehouse.errors import QueryError
+from lakehouse.lake_lock import lake_writer
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def run_everything(lake: DeltaLake, source_dir: Path, echo: Callable[[str], None
     """Materialize every asset in-process (master data, bronze landing, silver, gold) with every check."""
     from pipelines.run import run_everything as run_job
 
-    return run_job(lake_root=lake.root, source_dir=source_dir, echo=echo)
+    with lake_writer(lake.root, "run"):
+        return run_job(lake_root=lake.root, source_dir=source_dir, echo=echo)
 
 
 def ingest(lake: DeltaLake, source_dir: Path, progress: Callable[[object], None] | None = None) -> IngestReport:
@@ -48,10 +50,11 @@ def ingest(lake: DeltaLake, source_dir: Path, progress: Callable[[object], None]
 
     if not source_dir.is_dir():
         raise QueryError(f"landing folder {source_dir} does not exist")
-    master = land_master_data(lake, source_dir)
-    replay = replay_quarantined(lake, landing_root=source_dir)
-    lander = Lander(lake, source_dir)
-    outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
+    with lake_writer(lake.root, "ingest"):
+        master = land_master_data(lake, source_dir)
+        replay = replay_quarantined(lake, landing_root=source_dir)
+        lander = Lander(lake, source_dir)
+        outcomes = [*lander.land_all(progress=progress), *land_signal_files(lander, progress=progress)]
     return IngestReport(lander.run_id, len(outcomes), ingest_counts(lake, lander.run_id), master, replay)
 
 

@@ -15,6 +15,8 @@ SECTIONS = {
     "Reading": ["read", "sql", "duckdb"],
     "Questions": ["kpi", "kpi_definitions", "stock", "trace", "trace_graph", "trace_result", "recall",
                   "recall_result"],
+    "Looking ahead at the line side": ["material_requirements", "shortages", "pick_suggestions"],
+    "Production flow": ["bottleneck", "schedule_suggestion", "machine_lots", "operator_lots", "machine_recall"],
     "Traceability out (GS1 EPCIS 2.0)": ["epcis", "trace_epcis", "recall_epcis"],
     "Quarantine": ["quarantine", "replay_quarantine"],
     "Operations": ["run", "ingest", "maintain"],

@@ -59,6 +59,23 @@ def kpi_lines(lake: Lake) -> list[str]:
     return lines
 
 
+def risk_lines(lake: DeltaLake, *, top: int = 5) -> list[str]:
+    """The riskiest machines and work orders from gold.machine_risk / gold.quality_risk, with top reasons."""
+    lines = []
+    for table, key, risk, what in (("machine_risk", "machine_id", "breakdown_risk", "machines (breakdown within 24 h)"),
+                                   ("quality_risk", "work_order_id", "high_scrap_risk", "work orders (scrap >= 4 %)")):
+        lines += ["", f"== the {top} riskiest {what}"]
+        rows = lake.scan(table).collect() if lake.exists(table) else pl.DataFrame()
+        if rows.is_empty():
+            lines.append("  none scored yet: no champion model (too little history to train; see the "
+                         "models/* assets' metadata)")
+            continue
+        for row in rows.sort(risk, descending=True).head(top).iter_rows(named=True):
+            lines.append(f"  {row[key]:<12} {row[risk]:>6.1%}  model v{row['model_version']}  because "
+                         f"{row['top_reasons'] or 'no feature stands out'}")
+    return lines
+
+
 def inventory_report(lake_root: Path) -> str:
     api = Lake(lake_root)
     lake = api.delta
@@ -78,6 +95,7 @@ def inventory_report(lake_root: Path) -> str:
     lines += oee_lines(lake)
     lines += ["", "== plant KPIs for the simulated period (site; `plantlake kpi --list` names them all)"]
     lines += kpi_lines(api)
+    lines += risk_lines(lake)
 
     edges = lake.scan("fct_genealogy_edges").collect()
     shipped = edges.filter(pl.col("edge_type") == "shipment").sort("occurred_at")

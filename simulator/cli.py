@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from .config import FaultRates, PlantConfig
+from .config import MATERIAL_SUPPLY_POLICIES, FaultRates, PlantConfig
 
 
 def _config(days: int, lines: int, machines_per_line: int, seed: int, start_date: str, clean: bool,
-            signal_interval_s: int, b2mml_share: float) -> PlantConfig:
+            signal_interval_s: int, b2mml_share: float, material_supply: str = "at_release") -> PlantConfig:
     return PlantConfig(days=days, lines=lines, machines_per_line=machines_per_line, seed=seed,
                        start_date=date.fromisoformat(start_date),
                        fault_rates=FaultRates.none() if clean else FaultRates.default(),
-                       signal_interval_s=signal_interval_s, b2mml_share=b2mml_share)
+                       signal_interval_s=signal_interval_s, b2mml_share=b2mml_share, material_supply=material_supply)
 
 
 @click.group(name="simulate", invoke_without_command=True)
@@ -37,6 +37,10 @@ def _config(days: int, lines: int, machines_per_line: int, seed: int, start_date
 @click.option("--b2mml-share", type=click.FloatRange(0.0, 1.0), default=0.1, show_default=True,
               help="Share of work orders reported as ISA-95 B2MML XML instead of NDJSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--material-supply", type=click.Choice(MATERIAL_SUPPLY_POLICIES), default="at_release",
+              show_default=True, help="When the WMS issues material to the line: at release, called off when the "
+                                      "order is next (late issues stop the line), or by the shortage forecast "
+                                      "(simulator/material_supply.py).")
 @click.option("--continue", "continue_", is_flag=True,
               help="Append --days more days to the plant simulated into --out before (ids, stock, open work orders, "
                    "machines and random streams carry on; truth covers all days). Other options default to the "
@@ -44,7 +48,7 @@ def _config(days: int, lines: int, machines_per_line: int, seed: int, start_date
 @click.pass_context
 def simulate_command(ctx: click.Context, out_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
                      start_date: str, clean: bool, signal_interval_s: int, b2mml_share: float,
-                     no_progress: bool, continue_: bool) -> None:
+                     no_progress: bool, continue_: bool, material_supply: str = "at_release") -> None:
     """Simulate a plant and write MES, WMS, OPC UA history and ground truth to --out."""
     if ctx.invoked_subcommand is not None:
         return
@@ -53,7 +57,8 @@ def simulate_command(ctx: click.Context, out_dir: Path, days: int, lines: int, m
         return
     from .simulation import OutputFolderError, simulate
 
-    cfg = _config(days, lines, machines_per_line, seed, start_date, clean, signal_interval_s, b2mml_share)
+    cfg = _config(days, lines, machines_per_line, seed, start_date, clean, signal_interval_s, b2mml_share,
+                  material_supply)
     try:
         result = simulate(cfg, out_dir, progress=not no_progress)
     except OutputFolderError as exc:
@@ -120,3 +125,8 @@ def opcua_server_command(host: str, port: int, seed: int, lines: int, machines_p
                           time_scale=time_scale, users=users, certificate=certificate, private_key=private_key))
     except KeyboardInterrupt:
         click.echo("stopped")
+
+
+from .mqtt_publisher import mqtt_publish_command  # noqa: E402 - the live MQTT feed, a subcommand of simulate
+
+simulate_command.add_command(mqtt_publish_command)

@@ -11,6 +11,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 
+MATERIAL_SUPPLY_POLICIES = ("at_release", "call_off", "forecast")
+
+
 @dataclass(frozen=True)
 class FaultRates:
     """Probabilities of injecting each fault type into what MES/WMS *report*.
@@ -20,7 +23,9 @@ class FaultRates:
     discrepancy rates apply per consumption (unreported_consumption, wrong_lot) or
     per issue request (over_issue); `unreported_shrinkage` is the daily chance that one handling
     unit of a stored raw or packaging lot is lost without any system booking it (cycle counts
-    find it later). All zero means a clean run.
+    find it later); `signal_anomaly` is the chance per machine, analog tag and day that a sensor
+    anomaly window (drift, spike, stuck value or dropout) is laid over the signal
+    (`simulator.signal_anomalies`, listed in `truth/signal_anomalies.parquet`). All zero means a clean run.
     """
 
     malformed_record: float = 0.0
@@ -33,6 +38,7 @@ class FaultRates:
     over_issue: float = 0.0
     wrong_lot: float = 0.0
     unreported_shrinkage: float = 0.0
+    signal_anomaly: float = 0.0  # per machine, analog tag and day: a sensor anomaly window (signal_anomalies)
 
     def __post_init__(self) -> None:
         for rate_field in fields(self):
@@ -57,6 +63,7 @@ class FaultRates:
             over_issue=0.02,
             wrong_lot=0.01,
             unreported_shrinkage=0.3,
+            signal_anomaly=0.15,
         )
 
     @property
@@ -64,7 +71,10 @@ class FaultRates:
         return all(getattr(self, f.name) == 0.0 for f in fields(self))
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        rates = asdict(self)
+        if not self.signal_anomaly:  # so the stored configuration of a plant without sensor anomalies is unchanged
+            del rates["signal_anomaly"]
+        return rates
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,9 @@ class PlantConfig:
     plant_timezone: str = "Europe/Berlin"
     b2mml_share: float = 0.1
     plant_name: str = "Plantlake Pump Works"
+    slowdown_day_share: float = 0.0  # share of working days with one slowed machine per line (flow_truth)
+    bottleneck_factor: float = 1.0  # >1: one machine per line runs this much slower by design (designed_bottleneck)
+    material_supply: str = "at_release"  # when the WMS issues to the line: see simulator.material_supply
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -93,7 +106,13 @@ class PlantConfig:
             raise ValueError("b2mml_share must be within [0, 1]")
         if self.seed < 0:
             raise ValueError("seed must be non-negative")
+        if not 0.0 <= self.slowdown_day_share <= 1.0:
+            raise ValueError("slowdown_day_share must be within [0, 1]")
+        if not 1.0 <= self.bottleneck_factor <= 5.0:
+            raise ValueError("bottleneck_factor must be within [1, 5]")
         ZoneInfo(self.plant_timezone)
+        if self.material_supply not in MATERIAL_SUPPLY_POLICIES:
+            raise ValueError(f"material_supply must be one of {', '.join(MATERIAL_SUPPLY_POLICIES)}")
 
     @property
     def machine_count(self) -> int:
@@ -111,6 +130,10 @@ class PlantConfig:
             "plant_timezone": self.plant_timezone,
             "b2mml_share": self.b2mml_share,
             "plant_name": self.plant_name,
+            # written only when set, so the stored configuration of every plant without slowdowns is unchanged
+            **({"slowdown_day_share": self.slowdown_day_share} if self.slowdown_day_share else {}),
+            **({"bottleneck_factor": self.bottleneck_factor} if self.bottleneck_factor != 1.0 else {}),
+            **({"material_supply": self.material_supply} if self.material_supply != "at_release" else {}),
         }
 
     @classmethod

@@ -41,6 +41,7 @@ from .logistics import Logistics, OpenShipment
 from .machine_logic import machine_event
 from .master_data import MasterData
 from .material_flow import MaterialFlow
+from .material_supply import MaterialSupply
 from .plant_model import PlantModel
 from .plant_state import LotState, MachineState, OperationResult, WorkOrder
 from .planning import plan_day
@@ -50,11 +51,12 @@ from .warehouse import LineSide, Warehouse
 STATE_FORMAT = 1
 STATE_FILE = Path("state") / "simulation_state.json"
 # PlantModel attributes rebuilt from the config and master data (not stored)
-DERIVED_MODEL_ATTRIBUTES = frozenset({"cfg", "master", "tz", "day", "calendar", "flow", "logistics", "day_hooks"})
+DERIVED_MODEL_ATTRIBUTES = frozenset({"cfg", "master", "tz", "day", "calendar", "flow", "logistics", "day_hooks",
+                                      "supply", "dispatch_ranks"})
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (LotState, OperationResult, OpenShipment, Warehouse,
                                                           LineSide)}
 FUNCTIONS = {f"{fn.__module__}.{fn.__name__}": fn for fn in (machine_event, plan_day, putaway_production_lot)}
-METHOD_OWNERS: dict[str, type] = {"logistics": Logistics, "flow": MaterialFlow}
+METHOD_OWNERS: dict[str, type] = {"logistics": Logistics, "flow": MaterialFlow, "supply": MaterialSupply}
 
 
 class StateError(ValueError):
@@ -105,6 +107,8 @@ class _Encoder:
             return {"ref": "logistics"}
         if value is self.model.flow:
             return {"ref": "flow"}
+        if value is self.model.supply:
+            return {"ref": "supply"}
         if inspect.ismethod(value):
             for owner, cls in METHOD_OWNERS.items():
                 if value.__self__ is getattr(self.model, owner) and isinstance(value.__self__, cls):
@@ -132,6 +136,7 @@ def encode_model(model: PlantModel) -> dict[str, object]:
         "model": encoder.attributes(model, DERIVED_MODEL_ATTRIBUTES),
         "logistics": encoder.attributes(model.logistics, frozenset({"model"})),
         "flow": encoder.attributes(model.flow, frozenset({"model"})),
+        "supply": encoder.attributes(model.supply, frozenset({"model", "policy"})),
         "machines": {machine_id: encoder.attributes(machine) for machine_id, machine in model.machines.items()},
     }
     referenced = sorted(encoder.work_orders.items())  # open orders, queued operations, pending issues
@@ -227,6 +232,7 @@ def restore_model(state: dict, cfg: PlantConfig, master: MasterData) -> PlantMod
         decoder.fill(machines[machine_id], attributes, _attribute_names(MachineState))
     decoder.fill(model.logistics, state["logistics"], set(vars(model.logistics)) - {"model"})
     decoder.fill(model.flow, state["flow"], set(vars(model.flow)) - {"model"})
+    decoder.fill(model.supply, state["supply"], set(vars(model.supply)) - {"model", "policy"})
     decoder.fill(model, state["model"], set(vars(model)) - DERIVED_MODEL_ATTRIBUTES)
     if list(model.machines) != list(machines) or any(model.machines[m] is not machines[m] for m in machines):
         raise StateError("the stored model's machines do not match the machine table")

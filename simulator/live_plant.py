@@ -12,6 +12,7 @@ from .config import PlantConfig
 from .master_data import build_master_data
 from .plant_model import PlantModel
 from .shift_calendar import shifts_on_local_date
+from .signal_anomalies import LiveAnomalies
 from .signals import TAGS, sample_machine
 from .timeutil import SECONDS_PER_DAY, day_offset, utc_day_start
 
@@ -28,6 +29,8 @@ class LivePlant:
         self._segments: dict[str, np.ndarray] = {}
         self._rng = np.random.default_rng([cfg.seed, 50])
         self.start_time = self._first_shift_start() + LIVE_START_AFTER_SHIFT_START_S
+        self._anomalies = LiveAnomalies(list(self.master.machine_ids), cfg.signal_interval_s, cfg.seed,
+                                        cfg.fault_rates.signal_anomaly, self._day0)
 
     def _first_shift_start(self) -> float:
         for offset in range(7):
@@ -53,4 +56,5 @@ class LivePlant:
         for machine_id in self.master.machine_ids:
             tag_values, status = sample_machine(self._segments[machine_id], times, self._rng)
             values[machine_id] = {tag: (float(tag_values[i, 0]), int(status[i, 0])) for i, tag in enumerate(TAGS)}
+        self._anomalies.apply(sim_time, values)
         return values

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import math
 
+from . import flow_truth
 from .catalog import MATERIALS_BY_ID
+from .dispatching import next_in_queue
 from .plant_state import STATE_CODES, WAKEABLE_REASONS, MachineState, OperationResult
+from .risk_truth import extra_defects, offspec_defect_probability
 
 CHUNK_S = 900.0
 MICRO_STOPS_PER_RUN_H = 0.5
@@ -38,6 +41,7 @@ def close_segment(model, machine: MachineState, now: float) -> None:
     model.day.segments[machine.machine_id].append(
         (machine.seg_start, now, STATE_CODES[machine.seg_state], speed, good, bad, good_start, bad_start,
          wear_start, wear_end, deviation, pressure))
+    flow_truth.account_segment(machine, machine.seg_start, now)
     last = model.day.last_interval.get(machine.machine_id)
     if last is not None and last[1] == machine.seg_state and last[2] == machine.seg_reason and last[4] == machine.seg_start:
         last[4] = now
@@ -137,6 +141,7 @@ def _decide(model, machine: MachineState, now: float) -> tuple[str, str, float, 
 def _start_next_operation(model, machine: MachineState, now: float) -> str:
     if not machine.queue:
         return "no_order"
+    next_in_queue(model, machine)
     work_order, op_index = machine.queue[0]
     if op_index > 0 and work_order.operation_done_at[op_index - 1] is None:
         return "starved"
@@ -150,12 +155,13 @@ def _start_next_operation(model, machine: MachineState, now: float) -> str:
                         else work_order.operation_results[op_index - 1].good_quantity)
     machine.op_progress, machine.op_completed, machine.op_good, machine.op_scrap = 0.0, 0, 0, 0
     machine.op_started_at = now
+    operator_id = flow_truth.operation_started(model, machine, now)
     if machine.last_material_id and machine.last_material_id != work_order.material_id:
         machine.changeover_remaining_s = float(machine.rng.uniform(600.0, 1200.0))
     machine.last_material_id = work_order.material_id
     if not work_order.is_b2mml:
         model.emit_mes("operation_started", now, work_order_id=work_order.work_order_id,
-                       operation_seq=(op_index + 1) * 10, machine_id=machine.machine_id)
+                       operation_seq=(op_index + 1) * 10, machine_id=machine.machine_id, operator_id=operator_id)
     return "started"
 
 
@@ -166,7 +172,7 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     speed_factor = 1.03 + 0.05 * machine.wear
     if rng.random() < 0.08:
         speed_factor += float(rng.uniform(0.10, 0.35))
-    cycle_s = ideal * speed_factor
+    cycle_s = ideal * speed_factor * flow_truth.slowdown_factor(model, machine)
     t_finish = (machine.op_input - machine.op_progress) * cycle_s
     t_breakdown = float(rng.exponential(3600.0 / (0.004 + 0.35 * machine.wear ** 2)))
     t_micro = float(rng.exponential(3600.0 / MICRO_STOPS_PER_RUN_H))
@@ -187,6 +193,9 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     defect_probability = min(0.6, 0.003 + dimension_risk + porosity_risk)
     bad = int(rng.binomial(units, defect_probability)) if units > 0 else 0
     good = units - bad
+    offspec_probability = offspec_defect_probability(model, work_order)
+    offspec_bad = extra_defects(model, good, offspec_probability)
+    bad, good = bad + offspec_bad, good - offspec_bad
     good_start, bad_start = machine.cum_good, machine.cum_bad
     machine.cum_good += good
     machine.cum_bad += bad
@@ -204,8 +213,10 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     inspection[5] += pressure * duration
     machine.defect_causes[0] += bad * dimension_risk / defect_probability
     machine.defect_causes[1] += bad * porosity_risk / defect_probability
-    machine.defect_causes[2] += bad * 0.003 / defect_probability
+    machine.defect_causes[2] += (bad - offspec_bad) * 0.003 / defect_probability + offspec_bad
     if units > 0:
+        model.day.chunks.append((machine.machine_id, work_order.work_order_id, now, now + duration, units, bad,
+                                 1.0 - (1.0 - defect_probability) * (1.0 - offspec_probability), offspec_probability))
         model.day.counts.append((machine.machine_id, work_order.material_id, now, units, good))
         model.emit_mes("production_counted", now, work_order_id=work_order.work_order_id,
                        machine_id=machine.machine_id, material_code=_mes_code(work_order.material_id),
@@ -246,6 +257,7 @@ def _complete_operation(model, machine: MachineState, now: float) -> None:
                              machine.op_input, machine.op_good, machine.op_scrap)
     work_order.operation_results.append(result)
     work_order.operation_done_at[op_index] = now
+    flow_truth.operation_completed(model, machine, work_order, op_index, now)
     machine.current = None
     if not work_order.is_b2mml:
         model.emit_mes("operation_completed", now, work_order_id=work_order.work_order_id,

@@ -13,6 +13,7 @@ import numpy as np
 from .catalog import (BOM, CUSTOMERS, MACHINE_TYPES, MATERIALS, SUPPLIERS, bom_level,
                       operation_count, produced_materials)
 from .config import PlantConfig
+from .designed_bottleneck import apply_bottleneck_factor
 from .shift_calendar import SCHEDULED_WEEKDAYS, SHIFT_PATTERNS, WEEKDAY_NAMES
 
 WAREHOUSE_ZONES: dict[str, tuple[str, int]] = {  # zone_id -> (aisle letter, bins)
@@ -160,7 +161,7 @@ def _locations(cfg: PlantConfig) -> tuple[list[dict[str, object]], dict[str, tup
 
 
 def build_master_data(cfg: PlantConfig) -> MasterData:
-    cycle_times = _ideal_cycle_times(cfg)
+    cycle_times = apply_bottleneck_factor(cfg, _ideal_cycle_times(cfg), machine_id)
     locations, bins_by_zone = _locations(cfg)
     routings = []
     for material in produced_materials():

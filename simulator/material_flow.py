@@ -15,6 +15,7 @@ import math
 
 from .b2mml import NAMESPACES, production_performance_start, production_schedule
 from .catalog import BOM, MATERIALS_BY_ID, operation_count
+from .flow_truth import material_arrived, order_released
 from .machine_logic import wake
 from .master_data import line_id, line_side_location
 from .planning import planned_dates
@@ -56,16 +57,21 @@ class MaterialFlow:
                            planned_quantity=quantity, unit=spec.mes_unit,
                            planned_start_at=iso_utc_us(planned_start_at), due_at=iso_utc_us(due_at))
         model.work_orders[work_order.work_order_id] = work_order
+        order_released(model, work_order)
         for op_index, machine in enumerate(machines):
             model.machines[machine].queue.append((work_order, op_index))
         if spec.material_type == "semi_finished":
             model.semi_pipeline[material_id] = model.semi_pipeline.get(material_id, 0) + quantity
-        self._request_material(work_order)
+        model.supply.on_release(work_order)
         wake(model, model.machines[machines[0]])
         return work_order
 
-    def _request_material(self, work_order: WorkOrder) -> None:
+    def request_material(self, work_order: WorkOrder, *, dispatch: bool = True) -> list[tuple]:
+        """Reserve every component of the order not already free at the line side and, with `dispatch`, pick
+        it now; without, return the reservations (component, allocations, extra) for `dispatch_material`
+        later (the supply policies other than `at_release`: reserved at release, picked on call-off)."""
         model = self.model
+        reserved = []
         side = model.line_sides[work_order.line_index]
         for component, required in work_order.requirements.items():
             spec = MATERIALS_BY_ID[component]
@@ -87,18 +93,45 @@ class MaterialFlow:
                 model.logistics.receive_lot(component, model.logistics.receipt_quantity(component, shortfall),
                                             expedited=True)
             allocations = model.warehouse.allocate(component, issue)
-            rng = model.rng_logistics
+            if dispatch:
+                self.dispatch_material(work_order, [(component, allocations, extra)])
+            else:
+                reserved.append((component, allocations, extra))
+        return reserved
+
+    def dispatch_material(self, work_order: WorkOrder, reserved: list[tuple]) -> None:
+        """Pick reserved components; each arrives after 30 min + Exp(25 min), 4 % of them 2-5 h later still."""
+        model, rng = self.model, self.model.rng_logistics
+        for component, allocations, extra in reserved:
             lead_s = 1800.0 + float(rng.exponential(1500.0))
             if rng.random() < 0.04:
                 lead_s += float(rng.uniform(7200.0, 18000.0))
             model.schedule(model.now + lead_s, self.issue_arrival, work_order, component, allocations,
                            model.now, extra)
+            model.supply.picked(work_order, component)
+
+    def hot_pick(self, work_order: WorkOrder, component: str) -> None:
+        """Pick the component's requirement again (what the warehouse holds of it), expedited (30 min +
+        Exp(25 min)), because the first pick is late; the surplus goes back with the end-of-day return."""
+        model = self.model
+        pack = MATERIALS_BY_ID[component].wms_pack_base
+        needed = math.ceil(work_order.requirements[component] / pack) * pack
+        issue = min(needed, model.warehouse.available_quantity(component) // pack * pack)  # no receipt is forced
+        if issue == 0:
+            return
+        side = model.line_sides[work_order.line_index]
+        side.free[component] = side.free.get(component, 0) + issue
+        allocations = model.warehouse.allocate(component, issue)
+        lead_s = 1800.0 + float(model.rng_supply.exponential(1500.0))
+        model.schedule(model.now + lead_s, self.issue_arrival, work_order, component, allocations, model.now, 0)
+        model.supply.picked(work_order, component)
 
     def issue_arrival(self, work_order: WorkOrder, material_id: str, allocations: list[tuple[str, int]],
                       requested_at: float, extra: int) -> None:
         model = self.model
         line_side = line_side_location(work_order.line_index)
         first_row = None
+        model.supply.arrived(work_order, material_id)
         for lot_id, quantity in allocations:
             bin_id = model.warehouse.take(lot_id, quantity)
             row = model.emit_wms("ISSUE", model.now, material_id, lot_code=lot_id,
@@ -115,16 +148,21 @@ class MaterialFlow:
             model.record_fault("over_issue", "WMS", model.wms_file("issues"), first_row["transaction_id"],
                                f"issue for {work_order.work_order_id} includes {extra} {MATERIALS_BY_ID[material_id].base_unit}"
                                f" of {material_id} beyond the requirement; surplus stays line-side")
+        material_arrived(work_order, model.now)
         wake(model, model.machines[work_order.machine_ids[0]])
 
     # --- consumption ------------------------------------------------------------------
     def materials_ready(self, work_order: WorkOrder) -> bool:
         side = self.model.line_sides[work_order.line_index]
-        return all(side.quantity(c) >= q for c, q in work_order.requirements.items())
+        missing = [c for c, q in work_order.requirements.items() if side.quantity(c) < q]
+        if missing:
+            self.model.supply.line_short(work_order, missing)
+        return not missing
 
     def start_work_order(self, work_order: WorkOrder, machine, now: float) -> None:
         model = self.model
         work_order.started_at = now
+        model.supply.order_started(work_order)
         if not work_order.is_b2mml:
             model.emit_mes("work_order_started", now, work_order_id=work_order.work_order_id,
                            line_id=line_id(work_order.line_index))
@@ -138,6 +176,7 @@ class MaterialFlow:
                 work_order.consumed.append((lot_id, component, quantity, now))
         if work_order.is_b2mml:
             self._report_b2mml_start(work_order, machine.machine_id, now)
+        model.supply.on_start(work_order)
 
     def _report_b2mml_start(self, work_order: WorkOrder, machine_id: str, now: float) -> None:
         model = self.model

@@ -45,6 +45,7 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
         "work_order_id": "work order identifier",
         "operation_seq": "routing operation number (10, 20, ...)",
         "machine_id": "work cell equipment id",
+        "operator_id": "operator assigned to the machine in the shift the operation starts in (OP-<line><crew><n>)",
     },
     "operation_completed": {
         "work_order_id": "work order identifier",

@@ -15,9 +15,13 @@ import pyarrow.parquet as pq
 
 from .config import PlantConfig
 from .faults import (corrupt_mes_events, corrupt_wms_rows, duplicate_file_fault, late_fault, serialize_event)
+from .flow_truth import bottleneck_rows
 from .master_data import MasterData
 from .oee_truth import oee_from_intervals
 from .plant_model import DayRecords
+from .risk_truth import machine_hour_rows
+from .signal_anomalies import plan_day
+from .signal_anomalies import truth_rows as anomaly_truth_rows
 from .signals import day_signals
 from .timeutil import utc_day_start
 from .truth import SCHEMAS, TruthWriter, rows_to_table
@@ -117,8 +121,14 @@ class OutputWriter:
         self.counts["b2mml_messages"] += len(records.b2mml)
 
     def _write_signals(self, records, date_text) -> None:
-        table = day_signals(list(self.master.machine_ids), records.segments, utc_day_start(records.day),
-                            self.cfg.signal_interval_s, self.cfg.seed, records.day_index)
+        machine_ids, interval_s = list(self.master.machine_ids), self.cfg.signal_interval_s
+        anomalies = plan_day(machine_ids, 86400 // interval_s, interval_s, self.cfg.seed, records.day_index,
+                             self.cfg.fault_rates.signal_anomaly)
+        table = day_signals(machine_ids, records.segments, utc_day_start(records.day), interval_s, self.cfg.seed,
+                            records.day_index, anomalies)
+        times = utc_day_start(records.day) + np.arange(0, 86400, interval_s, dtype=np.float64)
+        self.truth.append("signal_anomalies", rows_to_table("signal_anomalies",
+                                                            anomaly_truth_rows(anomalies, times, records.day_index)))
         pq.write_table(table, self.out_dir / "signals" / f"{date_text}.parquet")
         self.counts["signal_rows"] += table.num_rows
 
@@ -131,6 +141,11 @@ class OutputWriter:
         truth.append("genealogy_edges", rows_to_table("genealogy_edges", records.genealogy))
         truth.append("work_orders", rows_to_table("work_orders", records.work_orders))
         truth.append("shipments", rows_to_table("shipments", records.shipments))
+        truth.append("shortage_stops", rows_to_table("shortage_stops", records.shortage_stops))
+        truth.append("machine_hours", rows_to_table("machine_hours", machine_hour_rows(
+            records.segments, utc_day_start(records.day))))
+        truth.append("production_chunks", rows_to_table("production_chunks", records.chunks))
+        truth.append("offspec_lots", rows_to_table("offspec_lots", records.offspec_lots))
         fault_rows = []
         for fault in faults:
             self.fault_count += 1
@@ -140,6 +155,8 @@ class OutputWriter:
         truth.append("faults", rows_to_table("faults", fault_rows))
         if records.shifts:
             truth.append("oee_by_machine_shift", self._oee(records))
+        truth.append("operations", rows_to_table("operations", records.operations))
+        truth.append("bottlenecks", rows_to_table("bottlenecks", bottleneck_rows(self.master, self.cfg, records)))
 
     def _oee(self, records):
         intervals = rows_to_table("state_intervals", records.intervals).to_pandas()

@@ -15,7 +15,9 @@ from .config import PlantConfig
 from .logistics import Logistics
 from .machine_logic import close_segment, machine_event
 from .material_flow import MaterialFlow
+from .material_supply import MaterialSupply
 from .planning import schedule_planning
+from .risk_truth import follow_edge
 from .master_data import MasterData, line_id, line_side_location
 from .mes_events import build_event
 from .plant_state import MachineState, WorkOrder
@@ -39,11 +41,16 @@ class DayRecords:
     counts: list[tuple] = field(default_factory=list)
     work_orders: list[tuple] = field(default_factory=list)  # truth rows of work orders completed this day
     shipments: list[tuple] = field(default_factory=list)  # truth rows of shipments shipped this day
+    shortage_stops: list[tuple] = field(default_factory=list)  # truth rows of material-shortage stops ended this day
     faults: list[dict] = field(default_factory=list)
     protected_keys: set[str] = field(default_factory=set)  # records carrying a simulation-level fault
     segments: dict[str, list[tuple]] = field(default_factory=dict)
     shifts: list = field(default_factory=list)
+    chunks: list[tuple] = field(default_factory=list)  # production chunks with their true defect probability
+    offspec_lots: list[tuple] = field(default_factory=list)  # off-spec supplier lots received (risk_truth)
     last_interval: dict[str, list] = field(default_factory=dict)
+    operations: list[tuple] = field(default_factory=list)  # truth rows of operations completed this day
+    designed_by_line: dict[int, str] = field(default_factory=dict)  # designed bottleneck (flow_truth)
 
 
 class PlantModel:
@@ -60,10 +67,13 @@ class PlantModel:
         self.rng_plan = np.random.default_rng([cfg.seed, 11])
         self.rng_logistics = np.random.default_rng([cfg.seed, 12])
         self.rng_faults = np.random.default_rng([cfg.seed, 13])
+        self.rng_offspec = np.random.default_rng([cfg.seed, 41])  # defects added by off-spec lots (risk_truth)
+        self.offspec_ancestry: dict[str, tuple] = {}  # lot -> off-spec supplier lots it was made from
         # sub-streams of planning and logistics for the promises (work order due dates, customer orders): own
         # streams, so adding them left every other draw - and so every existing scenario - as it was
         self.rng_plan_dates = np.random.default_rng([cfg.seed, 11, 1])
         self.rng_customer_orders = np.random.default_rng([cfg.seed, 12, 1])
+        self.rng_supply = np.random.default_rng([cfg.seed, 12, 3])  # hot picks of the `forecast` supply policy
         self.warehouse = Warehouse()
         self.line_sides = [LineSide() for _ in range(cfg.lines)]
         self.work_orders: dict[str, WorkOrder] = {}
@@ -78,9 +88,11 @@ class PlantModel:
             self.machines[machine] = state
         self.day: DayRecords | None = None
         self.calendar: DayCalendar | None = None
+        self.dispatch_ranks: dict[str, int] = {}  # a schedule to follow instead of FIFO (simulator.dispatching)
         self.flow = MaterialFlow(self)
+        self.supply = MaterialSupply(self)
         self.logistics = Logistics(self)
-        self.day_hooks = [self.logistics.schedule_day, schedule_planning]
+        self.day_hooks = [self.logistics.schedule_day, schedule_planning, self.supply.schedule_checks]
         for machine in self.machines.values():
             self.schedule(self.now, machine_event, self, machine, machine.token)
 
@@ -148,6 +160,7 @@ class PlantModel:
     def record_edge(self, parent: str, child: str, edge_type: str, work_order_id: str | None,
                     machine_id: str | None, quantity: int, at: float) -> None:
         self.day.genealogy.append((parent, child, edge_type, work_order_id, machine_id, float(quantity), at))
+        follow_edge(self, parent, child, at)
 
     def record_fault(self, fault_type: str, source_system: str, source_file: str, record_key: str,
                      description: str) -> None:

@@ -44,6 +44,7 @@ class WorkOrder:
     final_lots: list[tuple[str, int]] = field(default_factory=list)
     good_quantity: int = 0
     scrap_quantity: int = 0
+    material_ready_at: float | None = None  # last WMS issue line-side (simulator.flow_truth)
 
     def __post_init__(self) -> None:
         if not self.operation_done_at:
@@ -90,6 +91,12 @@ class MachineState:
     cum_bad: int = 0
     inspection: list[float] = field(default_factory=lambda: [0.0] * 6)  # run_s, units, good, bad, dev*s, p*s
     defect_causes: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # dimension, porosity, surface
+    # production-flow truth (simulator.flow_truth): time per reason in the running operation, waiting before it
+    op_reason_s: dict = field(default_factory=dict)
+    wait_before_op_s: float = 0.0
+    op_starved_s: float = 0.0
+    op_operator_id: str = ""
+    ideal_load_s: float = 0.0  # ideal work content of every order released to this machine so far
 
 
 @dataclass

@@ -11,13 +11,16 @@ with machine_id, tag, source_at (UTC, microseconds), value (float64), status_cod
 - setpoint_deviation_c, pressure_bar: process parameters that drive the defect rate
 
 About 0.02 % of temperature and vibration samples are sensor dropouts with status
-Bad (0x80000000) and value NaN.
+Bad (0x80000000) and value NaN. Sensor anomalies (drift, spikes, stuck values, dropout windows) are laid
+over the analog tags by `signal_anomalies` when `FaultRates.signal_anomaly` > 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+
+from .signal_anomalies import AnomalyWindow, apply_windows
 
 TAGS: tuple[str, ...] = ("state", "good_count", "bad_count", "speed_per_min", "temperature_c",
                          "vibration_mm_s", "motor_current_a", "setpoint_deviation_c", "pressure_bar")
@@ -89,12 +92,16 @@ def signals_table(machine_ids: list[str], per_machine: list[tuple[np.ndarray, np
 
 
 def day_signals(machine_ids: list[str], segments_by_machine: dict[str, list[tuple]], day_start: float,
-                interval_s: int, seed: int, day_index: int) -> pa.Table:
+                interval_s: int, seed: int, day_index: int, anomalies: list[AnomalyWindow] = ()) -> pa.Table:
+    """One UTC day of every machine's tags; `anomalies` (`signal_anomalies.plan_day`) are sensor faults laid over
+    the sampled physics."""
     times = day_start + np.arange(0, 86400, interval_s, dtype=np.float64)
     per_machine = []
     for machine_index, machine_id in enumerate(machine_ids):
         rng = np.random.default_rng([seed, 30, day_index, machine_index])
         segments = np.asarray(segments_by_machine[machine_id], dtype=np.float64)
-        per_machine.append(sample_machine(segments, times, rng))
+        values, status = sample_machine(segments, times, rng)
+        apply_windows(values, status, TAGS, [w for w in anomalies if w.machine_id == machine_id])
+        per_machine.append((values, status))
     times_us = np.round(times * 1_000_000).astype(np.int64)
     return signals_table(machine_ids, per_machine, times_us)

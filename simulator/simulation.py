@@ -97,8 +97,11 @@ def simulate(cfg: PlantConfig, out_dir: Path, progress: bool = False) -> Simulat
 def continue_simulation(out_dir: Path, days: int, progress: bool = False, *, seed: int | None = None,
                         lines: int | None = None, machines_per_line: int | None = None,
                         start_date: date | None = None, fault_rates: FaultRates | None = None,
-                        signal_interval_s: int | None = None, b2mml_share: float | None = None) -> SimulationResult:
+                        signal_interval_s: int | None = None, b2mml_share: float | None = None,
+                        dispatch_ranks: dict[str, int] | None = None) -> SimulationResult:
     """Append `days` days to the plant simulated into `out_dir`, continuing its stored state.
+    `dispatch_ranks` (work order id -> rank) makes the machines follow that schedule instead of first-in
+    first-out for these days (`simulator.dispatching`).
 
     The result is what one simulation over all days would have written (with no `late_event` fault in
     the last day of an earlier period, as every period ends complete): the same ids continue (lots, work
@@ -130,6 +133,7 @@ def continue_simulation(out_dir: Path, days: int, progress: bool = False, *, see
         model = restore_model(state, cfg, master)
     except (StateError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ContinuationError(f"cannot restore {out_dir / STATE_FILE}: {exc}") from exc
+    model.dispatch_ranks = dict(dispatch_ranks or {})
     _remove_days_from(out_dir, next_date)
     writer = OutputWriter(cfg, master, out_dir, resume=state["output"])
     return _run(cfg, master, model, writer, out_dir, range(previous.days, cfg.days), progress,

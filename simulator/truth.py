@@ -62,10 +62,36 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("shipment_id", pa.string()), ("customer_id", pa.string()), ("material_id", pa.string()),
         ("ordered_quantity", pa.float64()), ("shipped_quantity", pa.float64()), ("due_at", TS),
         ("shipped_at", TS), ("is_on_time", pa.bool_()), ("is_in_full", pa.bool_())]),
+    "shortage_stops": pa.schema([("line_id", pa.string()), ("material_id", pa.string()),
+                                 ("work_order_id", pa.string()), ("started_at", TS), ("ended_at", TS)]),
     "faults": pa.schema([("fault_id", pa.string()), ("fault_type", pa.string()), ("source_system", pa.string()),
                          ("source_file", pa.string()), ("record_key", pa.string()), ("description", pa.string())]),
+    "operations": pa.schema([
+        ("work_order_id", pa.string()), ("operation_seq", pa.int64()), ("line_id", pa.string()),
+        ("machine_id", pa.string()), ("operator_id", pa.string()), ("ready_at", TS), ("started_at", TS),
+        ("ended_at", TS), ("queue_s", pa.float64()), ("setup_s", pa.float64()), ("processing_s", pa.float64()),
+        ("stopped_s", pa.float64()), ("starved_s", pa.float64()), ("blocked_s", pa.float64()),
+        ("quantity", pa.int64()), ("good_quantity", pa.int64())]),
+    "bottlenecks": pa.schema([
+        ("line_id", pa.string()), ("shift_date", pa.date32()), ("shift_id", pa.string()),
+        ("shift_start_at", TS), ("shift_end_at", TS), ("machine_id", pa.string()),
+        ("designed_machine_id", pa.string()), ("slowed_machine_id", pa.string()), ("cause", pa.string()),
+        ("active_share", pa.float64())]),
+    "signal_anomalies": pa.schema([("anomaly_id", pa.string()), ("machine_id", pa.string()), ("tag", pa.string()),
+                                   ("kind", pa.string()), ("started_at", TS), ("ended_at", TS),
+                                   ("samples", pa.int64()), ("size", pa.float64()), ("size_in_noise_sd", pa.float64())]),
     "stock": pa.schema([("material_id", pa.string()), ("lot_id", pa.string()), ("location_id", pa.string()),
                         ("quantity", pa.float64()), ("base_unit", pa.string())]),
+    # the true risk (simulator.risk_truth): the oracle models are compared with
+    "machine_hours": pa.schema([("machine_id", pa.string()), ("hour_start_at", TS), ("run_s", pa.float64()),
+                                ("wear_end", pa.float64()), ("hazard_per_run_h", pa.float64()),
+                                ("expected_breakdowns", pa.float64())]),
+    "production_chunks": pa.schema([("machine_id", pa.string()), ("work_order_id", pa.string()),
+                                    ("started_at", TS), ("ended_at", TS), ("units", pa.int64()),
+                                    ("defective_units", pa.int64()), ("defect_probability", pa.float64()),
+                                    ("offspec_defect_probability", pa.float64())]),
+    "offspec_lots": pa.schema([("supplier_lot_code", pa.string()), ("lot_id", pa.string()), ("received_at", TS),
+                               ("added_defect_probability", pa.float64())]),
 }
 TIMESTAMP_COLUMNS = {name for schema in SCHEMAS.values() for name, kind in zip(schema.names, schema.types)
                      if kind == TS}

@@ -59,7 +59,8 @@ def lake(tmp_path: Path) -> DeltaLake:
 def spark() -> Iterator[object]:
     from lakehouse.spark import spark_session
 
-    session = spark_session(Settings(lake_root=Path("unused"), spark_master="local[2]"))
+    # one JVM for the whole run, with delta-spark (a session cannot gain Delta later): tests/spark_delta/ uses it
+    session = spark_session(Settings(lake_root=Path("unused"), spark_master="local[2]"), with_delta=True)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

@@ -113,7 +113,7 @@ class CollectorConfig:
     browse: BrowseConfig | None = None
     security: SecurityConfig = SecurityConfig()
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr or a log line
     sampling_interval_ms: float = 250.0
     publishing_interval_ms: float | None = None
     deadband_abs: float | None = None
@@ -161,12 +161,15 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> CollectorConfig:
     endpoint = _string(data, "endpoint", "endpoint", required=True)
     if not endpoint.startswith("opc.tcp://"):
         raise ConfigError(f"endpoint: expected an opc.tcp:// URL, got {endpoint!r}")
+    if "@" in endpoint[len("opc.tcp://"):].split("/", 1)[0]:  # never echo it: it may hold a password
+        raise ConfigError("endpoint: user info in the URL (user:password@host) is refused, it would be logged and "
+                          "stored; give [auth] username with password_env or password_file")
     nodes = tuple(_node(item, f"nodes[{i}]") for i, item in enumerate(_list(data, "nodes", "nodes")))
     browse = _browse(data["browse"]) if "browse" in data else None
     if not nodes and browse is None:
         raise ConfigError("nodes: give at least one [[nodes]] entry or a [browse] root")
     _unique_targets(nodes)
-    username, password = _auth(data.get("auth", {}))
+    username, password = _auth(data.get("auth", {}), base_dir)
     config = CollectorConfig(
         endpoint=endpoint,
         collector_id=_string(data, "collector_id", "collector_id") or "opcua",
@@ -254,15 +257,18 @@ def _security(item: Any, base_dir: Path) -> SecurityConfig:
     return SecurityConfig(policy=policy, mode=mode, **paths)
 
 
-def _auth(item: Any) -> tuple[str | None, str | None]:
+def _auth(item: Any, base_dir: Path | None = None) -> tuple[str | None, str | None]:
     if not isinstance(item, Mapping):
         raise ConfigError("auth: expected a table")
-    _no_unknown_keys(item, {"username", "password", "password_env"}, "auth.")
+    _no_unknown_keys(item, {"username", "password", "password_env", "password_file"}, "auth.")
     username = _string(item, "username", "auth.username")
     password = _string(item, "password", "auth.password")
     env_name = _string(item, "password_env", "auth.password_env")
-    if password is not None and env_name is not None:
-        raise ConfigError("auth: give password or password_env, not both")
+    file_name = _string(item, "password_file", "auth.password_file")
+    if sum(x is not None for x in (password, env_name, file_name)) > 1:
+        raise ConfigError("auth: give one of password, password_env or password_file")
+    if file_name is not None:
+        password = _password_file((base_dir or Path.cwd()) / file_name)
     if env_name is not None:
         password = os.environ.get(env_name)
         if password is None:
@@ -270,6 +276,21 @@ def _auth(item: Any) -> tuple[str | None, str | None]:
     if password is not None and username is None:
         raise ConfigError("auth.username: required when a password is given")
     return username, password
+
+
+def _password_file(path: Path) -> str:
+    """The first line of a secrets file only its owner can read or write (mode 0600 or 0400)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"auth.password_file: cannot read {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise ConfigError(f"auth.password_file: {path} is readable or writable by others (mode "
+                          f"{mode & 0o777:o}); chmod 600 it")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0]:
+        raise ConfigError(f"auth.password_file: {path} is empty")
+    return lines[0]
 
 
 def _reconnect(item: Any) -> ReconnectConfig:

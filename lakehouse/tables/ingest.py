@@ -34,7 +34,7 @@ TABLES = [
         pa.field("started_at", _utc, nullable=False), pa.field("finished_at", _utc, nullable=False)]),
         "One row per file per ingest run: fingerprint, outcome (landed, duplicate_file, rejected) and the "
         "row counts that must add up: rows_read = rows_landed + rows_quarantined + rows_duplicate.",
-        ("file_sha256", "ingest_run_id")),
+        ("file_sha256", "source_file", "ingest_run_id")),
     TableSpec("dirty_partitions", "bronze", pa.schema([
         pa.field("table_name", _s, nullable=False), pa.field("event_date", pa.date32(), nullable=False),
         pa.field("ingest_run_id", _s, nullable=False), pa.field("is_late", pa.bool_(), nullable=False),

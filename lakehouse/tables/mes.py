@@ -23,8 +23,9 @@ TABLES = [
     TableSpec("mes_operation_events", "bronze", _event(
         pa.field("work_order_id", _s, nullable=False), pa.field("operation_seq", _i, nullable=False),
         pa.field("machine_id", _s, nullable=False), ("quantity", _f), ("good_quantity", _f),
-        ("scrap_quantity", _f), ("unit", _s)),
-        "Routing operations started and completed on a machine.", ("event_id",), partition_by=("event_date",)),
+        ("scrap_quantity", _f), ("unit", _s), ("operator_id", _s)),
+        "Routing operations started and completed on a machine; a start names the operator on the machine "
+        "(null from B2MML).", ("event_id",), partition_by=("event_date",)),
     TableSpec("mes_material_consumption", "bronze", _event(
         pa.field("work_order_id", _s, nullable=False), ("machine_id", _s),
         pa.field("material_code", _s, nullable=False), pa.field("consumed_lot_code", _s, nullable=False),

@@ -44,10 +44,10 @@ def _checks() -> list[dg.AssetCheckSpec]:
 def land_landing_files(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource):
     """Land every new file in the landing folder: good rows in bronze, bad rows in quarantine, each file
     logged once by its sha256 (a re-delivered file, even renamed, lands nothing)."""
-    replay = replay_quarantined(lake.lake(), landing_root=landing.root())
+    replay = replay_quarantined(lake.landing_lake(), landing_root=landing.root())
     if replay.attempted:
         context.log.info(replay.summary())
-    lander = Lander(lake.lake(), landing.root(), run_id=f"dagster-{context.run.run_id}")
+    lander = Lander(lake.landing_lake(), landing.root(), run_id=f"dagster-{context.run.run_id}")
 
     def progress(o: FileOutcome) -> None:
         context.log.debug(f"{o.source_file}: {o.status} read={o.rows_read} landed={o.rows_landed} "

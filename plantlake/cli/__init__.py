@@ -20,6 +20,7 @@ import click
 
 from lakehouse.catalog import CATALOG
 from lakehouse.errors import PlantlakeError
+from lakehouse.lake_lock import LakeBusyError
 from lakehouse.settings import ENGINES
 from plantlake.errors import PlantlakeWarning
 from plantlake.cli.output import FORMATS, echo_frame, note
@@ -40,9 +41,11 @@ EXIT_CODES = {
     3: "an internal error (a bug): one line; rerun with --verbose for the traceback",
     4: "`ingest` landed what it could, but this run rejected files or quarantined rows (the last line counts "
        "them; `plantlake quarantine list` shows why), so a scheduler notices",
+    5: "the lake is busy: another `ingest` or `run` is writing it (the message names it); retry when it has "
+       "finished",
     130: "interrupted (Ctrl-C)",
 }
-INTERNAL_ERROR, LANDED_WITH_REJECTIONS, INTERRUPTED = 3, 4, 130
+INTERNAL_ERROR, LANDED_WITH_REJECTIONS, LAKE_BUSY, INTERRUPTED = 3, 4, 5, 130
 
 
 def _epilog() -> str:
@@ -93,6 +96,9 @@ class PlantlakeGroup(click.Group):
     def _invoke_one_line(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except LakeBusyError as error:
+            click.echo(f"Error: {one_line(str(error))}", err=True)
+            ctx.exit(LAKE_BUSY)
         except PlantlakeError as error:
             raise click.ClickException(one_line(str(error))) from None
         except click.UsageError:
@@ -166,9 +172,11 @@ def run(lake: Lake, source_dir: Path) -> None:
 @click.option("--no-faults", "no_faults", is_flag=True, help="Inject no faults (a clean plant).")
 @click.option("--live-seconds", default=30.0, show_default=True,
               help="Seconds of live OPC UA collection from the simulator's server (0 to skip).")
+@click.option("--live-mqtt-seconds", default=25.0, show_default=True,
+              help="Seconds of live MES/WMS events over MQTT moving stock (0 to skip).")
 @click.pass_obj
 def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line: int, seed: int,
-         no_faults: bool, live_seconds: float) -> None:
+         no_faults: bool, live_seconds: float, live_mqtt_seconds: float) -> None:
     """Simulate the default plant, materialize every asset, print the summary and how to open the UI.
 
     The demo writes only to folders it creates and marks as its own (the landing folder and the lake): a rerun
@@ -201,6 +209,12 @@ def demo(lake: Lake, source_dir: Path, days: int, lines: int, machines_per_line:
         click.echo(f"{report.targets} nodes, {report.received:,} value changes received, {report.written:,} rows "
                    f"landed in bronze.machine_signals, {report.duplicates_skipped} duplicates skipped, "
                    f"{report.reconnects} reconnects, {len(report.gaps)} gaps")
+    if live_mqtt_seconds > 0:
+        from plantlake.live_mqtt import show_live_stock
+
+        click.echo(f"\n== stock moving live: the simulator publishes MES and WMS events over MQTT for about "
+                   f"{live_mqtt_seconds:.0f} s; `plantlake listen --refresh` lands them and refreshes stock")
+        show_live_stock(source_dir, lake.root, live_mqtt_seconds, click.echo)
     click.echo("\nPython:  from plantlake import Lake; Lake().kpi('oee', scope='line', grain='week')")
     click.echo("Open the Dagster UI on these assets:  make ui   (then browse http://127.0.0.1:3000)")
 
@@ -371,20 +385,35 @@ def _print_ingest_audit(lake: Lake, source_dir: Path) -> None:
 
 def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
+    from plantlake.cli.anomalies import anomalies_group
+    from plantlake.cli.app import app_command
+    from plantlake.cli.flow import bottleneck_command
+    from plantlake.cli.schedule import schedule_group
     from plantlake.cli.genealogy import export_group, recall_command, trace_command
     from plantlake.cli.kpi import kpi_command
+    from plantlake.cli.models import models_group
     from plantlake.cli.quarantine import quarantine_group
+    from plantlake.cli.realtime import listen_command, serve_api_command
     from plantlake.cli.stock import stock_command
+    from plantlake.cli.shortages import shortages_command
     from simulator.cli import simulate_command
 
     main.add_command(simulate_command, name="simulate")
     main.add_command(collect_command, name="collect")
     main.add_command(stock_command, name="stock")
+    main.add_command(shortages_command, name="shortages")
+    main.add_command(bottleneck_command, name="bottleneck")
+    main.add_command(schedule_group, name="schedule")
     main.add_command(trace_command, name="trace")
     main.add_command(recall_command, name="recall")
     main.add_command(kpi_command, name="kpi")
     main.add_command(quarantine_group, name="quarantine")
     main.add_command(export_group, name="export")
+    main.add_command(anomalies_group, name="anomalies")
+    main.add_command(models_group, name="models")
+    main.add_command(app_command, name="app")
+    main.add_command(listen_command, name="listen")
+    main.add_command(serve_api_command, name="serve-api")
 
 
 _mount_subcommands()

@@ -11,6 +11,8 @@ import math
 import click
 import polars as pl
 
+from lakehouse.csv_safety import safe_write_csv
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -24,7 +26,7 @@ def echo_frame(rows: pl.DataFrame, fmt: str, *, str_lengths: int = 80, empty_not
     if fmt == "json":
         click.echo(json.dumps(rows.to_dicts(), indent=2, default=str))
     elif fmt == "csv":
-        click.echo(rows.write_csv(), nl=False)
+        click.echo(safe_write_csv(rows), nl=False)  # formula-looking cells escaped (OWASP)
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_hide_dataframe_shape=True, fmt_str_lengths=str_lengths,
                        tbl_width_chars=200):

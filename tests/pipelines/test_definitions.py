@@ -34,7 +34,16 @@ INVENTORY_KEYS = sorted(["silver/fct_inventory_movements", "quarantine/quarantin
                          "gold/reconciliation_differences"])
 KPI_KEYS = ["gold/kpi_daily", "gold/oee_by_machine_shift"]
 COLLECTOR_KEYS = ["bronze/machine_signal_gaps"]  # external: written by `plantlake collect`
-EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS + KPI_KEYS + COLLECTOR_KEYS)
+REALTIME_KEYS = ["bronze/source_freshness"]  # external: written by `plantlake listen --refresh`
+ANOMALY_KEYS = ["gold/signal_anomalies"]
+MODEL_KEYS = sorted(["gold/machine_hour_features", "gold/work_order_quality_features", "models/machine_breakdown",
+                     "models/work_order_high_scrap", "gold/machine_risk", "gold/quality_risk"])
+MODEL_TABLE_KEYS = [k for k in MODEL_KEYS if k.startswith("gold/")]
+FLOW_KEYS = sorted(["gold/fct_operation_flow", "gold/wip_by_machine", "gold/bottleneck_by_line_shift",
+                    "gold/schedule_suggestions"])
+LOOKAHEAD_KEYS = ["gold/line_material_requirements", "gold/pick_suggestions", "gold/shortage_forecast"]
+EXPECTED_ASSET_KEYS = sorted(MASTER_DATA_KEYS + BRONZE_KEYS + INVENTORY_KEYS + KPI_KEYS + COLLECTOR_KEYS
+                             + REALTIME_KEYS + ANOMALY_KEYS + MODEL_KEYS + FLOW_KEYS + LOOKAHEAD_KEYS)
 
 
 def test_definitions_load_with_one_job_and_resources() -> None:
@@ -52,21 +61,29 @@ def test_every_asset_has_description_owner_group_and_kind() -> None:
     for spec in defs.resolve_all_asset_specs():
         assert spec.description, spec.key
         assert spec.owners == ["team:plant-data"], spec.key
-        assert "delta" in spec.kinds, spec.key
+        assert "delta" in spec.kinds or "mlflow" in spec.kinds, spec.key  # models live in the registry
         groups[spec.key.to_user_string()] = spec.group_name
     assert {k for k, g in groups.items() if g == "master_data"} == set(MASTER_DATA_KEYS)
     assert {k for k, g in groups.items() if g == "bronze"} == set(BRONZE_KEYS)
     assert {k for k, g in groups.items() if g == "inventory"} == set(INVENTORY_KEYS)
     assert {k for k, g in groups.items() if g == "kpi"} == set(KPI_KEYS)
+    assert {k for k, g in groups.items() if g == "models"} == set(MODEL_KEYS)
+    assert {k for k, g in groups.items() if g == "ml"} == set(ANOMALY_KEYS)
+    assert {k for k, g in groups.items() if g == "flow"} == set(FLOW_KEYS)
+    assert {k for k, g in groups.items() if g == "lookahead"} == set(LOOKAHEAD_KEYS)
 
 
 def test_checks_master_data_keys_contracts_and_conservation() -> None:
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
-    assert {k for k, name in checks if name == "primary_key_unique_not_null"} == {*MASTER_DATA_KEYS, "gold/kpi_daily"}
+    assert {k for k, name in checks if name == "primary_key_unique_not_null"} == {*MASTER_DATA_KEYS, "gold/kpi_daily",
+                                                                                   *MODEL_TABLE_KEYS, *ANOMALY_KEYS,
+                                                                                   *FLOW_KEYS, *LOOKAHEAD_KEYS}
     assert {k for k, name in checks if name == "contract"} == {
         k for k in BRONZE_KEYS if k.startswith("bronze/mes_") or k in ("bronze/wms_transactions",
                                                                         "bronze/machine_signals")}
     assert ("bronze/ingest_log", "rows_conserved") in checks
+    assert {name for k, name in checks if k == "gold/signal_anomalies"} == {
+        "primary_key_unique_not_null", "anomaly_events_well_formed"}
     assert {name for k, name in checks if k == "gold/fct_inventory_ledger"} == {
         "movement_pairs_sum_to_zero", "balances_match_recomputation", "no_unflagged_negative_balance"}
     assert {name for k, name in checks if k == "gold/oee_by_machine_shift"} == {
@@ -91,7 +108,7 @@ def test_jobs_schedule_and_sensors_are_defined_and_on_by_default() -> None:
 def test_materialize_everything_into_a_tmp_lake(tmp_path: Path, clean_plant: Path) -> None:
     outcome = run_everything(lake_root=tmp_path / "lake", source_dir=clean_plant, echo=lambda _: None)
     assert outcome.success, outcome.failure
-    assert outcome.materialized == sorted(set(EXPECTED_ASSET_KEYS) - set(COLLECTOR_KEYS))
+    assert outcome.materialized == sorted(set(EXPECTED_ASSET_KEYS) - set(COLLECTOR_KEYS) - set(REALTIME_KEYS))
     assert outcome.failed_checks == []
     lake = DeltaLake(tmp_path / "lake")
     for table, source in MASTER_FILES.items():

@@ -266,6 +266,8 @@ def test_spark_without_delta_spark_warns_and_reads_the_same_rows(lake: Lake, spa
     from pyspark.sql import DataFrame as SparkDataFrame
 
     monkeypatch.delenv("DELTA_SPARK_JARS", raising=False)
+    # the shared session has delta-spark; this test is about a session without it
+    monkeypatch.setattr("plantlake.spark._active_delta_session", lambda: None)
     filters = [("kpi", "in", ["oee", "otif"]), ("scope_type", "!=", "machine")]
     columns = ["kpi", "scope_type", "scope_id", "kpi_date", "numerator", "denominator", "value"]
     with pytest.warns(PlantlakeWarning, match="delta-spark is not configured"):

@@ -9,6 +9,8 @@ from typing import Any
 
 import polars as pl
 
+from lakehouse.csv_safety import safe_write_csv
+
 
 def as_json(header: dict[str, Any], nodes: pl.DataFrame, edges: pl.DataFrame, **frames: pl.DataFrame) -> str:
     document = {**header, "nodes": _records(nodes), "edges": _records(edges)}
@@ -17,7 +19,8 @@ def as_json(header: dict[str, Any], nodes: pl.DataFrame, edges: pl.DataFrame, **
 
 
 def as_csv(frame: pl.DataFrame) -> str:
-    return _text_safe(frame).write_csv()
+    """CSV with formula-looking text cells escaped (OWASP CSV injection)."""
+    return safe_write_csv(_text_safe(frame))
 
 
 def as_tree(root: str, direction: str, nodes: pl.DataFrame, edges: pl.DataFrame) -> str:

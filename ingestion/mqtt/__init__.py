@@ -1,0 +1,1 @@
+"""MES and WMS events from an MQTT broker into bronze (`plantlake listen`)."""

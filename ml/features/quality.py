@@ -1,0 +1,118 @@
+"""Quality features per work order (pure Narwhals: the same code on Polars and PySpark).
+
+A row describes work order w at `predicted_at` = its latest quality inspection (for an open order: the
+inspections so far). Every feature uses only data with event time up to `predicted_at`:
+
+- process parameters of its operations: inspected units, the quantity-weighted mean setpoint deviation,
+  mean squared deviation, mean pressure excess beyond +-0.3 bar of 6 bar, the highest pressure;
+- input lots through the genealogy: the supplier lots its input lots came from, directly or inside a
+  subassembly (lot edges followed backwards, only edges that happened before `predicted_at`), how many
+  suppliers and supplier lots, and the defect history of the *other* orders that consumed the same supplier
+  lots, from their inspections before `predicted_at` (pooled and worst supplier lot);
+- label: `scrap_share` = scrapped / inspected units of w, and `is_high_scrap` = scrap_share >= threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import narwhals as nw
+
+Frame = nw.LazyFrame[Any]
+NOMINAL_PRESSURE_BAR = 6.0
+PRESSURE_TOLERANCE_BAR = 0.3
+MAX_GENEALOGY_DEPTH = 6
+HIGH_SCRAP_SHARE = 0.04
+PROCESS_FEATURES = ("inspected_units", "inspections", "deviation_mean_c", "deviation_square_mean",
+                    "pressure_excess_mean_bar", "pressure_max_bar")
+GENEALOGY_FEATURES = ("supplier_lots", "suppliers", "input_lot_prior_scrap_share",
+                      "input_lot_prior_scrap_share_max", "input_lot_prior_inspected_units")
+
+
+def work_order_process_features(inspections: Frame) -> Frame:
+    """Per work order: process parameters over its inspections and the scrap label columns."""
+    weight = nw.col("inspected_quantity")
+    deviation, pressure = nw.col("setpoint_deviation_c"), nw.col("pressure_bar")
+    excess = nw.when((pressure - NOMINAL_PRESSURE_BAR).abs() > PRESSURE_TOLERANCE_BAR).then(
+        (pressure - NOMINAL_PRESSURE_BAR).abs() - PRESSURE_TOLERANCE_BAR).otherwise(0.0)
+    rows = inspections.filter(~nw.col("work_order_id").is_null() & (weight > 0)).with_columns(
+        (deviation * weight).alias("_dev"), (deviation * deviation * weight).alias("_dev2"),
+        (excess * weight).alias("_excess"))
+    grouped = rows.group_by("work_order_id").agg(
+        nw.col("occurred_at").max().alias("predicted_at"), nw.col("machine_id").min().alias("first_machine_id"),
+        nw.col("material_code").min().alias("material_code"),
+        weight.sum().alias("inspected_units"), nw.col("scrap_quantity").sum().alias("scrap_units"),
+        nw.len().alias("inspections"), nw.col("_dev").sum().alias("_dev"), nw.col("_dev2").sum().alias("_dev2"),
+        nw.col("_excess").sum().alias("_excess"), pressure.max().alias("pressure_max_bar"))
+    units = nw.col("inspected_units")
+    return grouped.with_columns(
+        (nw.col("_dev") / units).alias("deviation_mean_c"), (nw.col("_dev2") / units).alias("deviation_square_mean"),
+        (nw.col("_excess") / units).alias("pressure_excess_mean_bar"),
+        (nw.col("scrap_units") / units).alias("scrap_share"),
+        nw.col("inspections").cast(nw.Float64), units.cast(nw.Float64),
+    ).drop("_dev", "_dev2", "_excess")
+
+
+def input_supplier_lots(orders: Frame, consumption: Frame, edges: Frame) -> Frame:
+    """(work_order_id, supplier_lot, supplier_id) for every supplier lot in the ancestry of the order's
+    input lots, following lot edges (consumption, split, merge, receipt) that happened before `predicted_at`.
+
+    orders: work_order_id, predicted_at; consumption: work_order_id, lot_code, occurred_at (the order's
+    input lots); edges: parent_node_id, child_node_id, edge_type, supplier_id, occurred_at."""
+    known = consumption.join(orders.select("work_order_id", "predicted_at"), on="work_order_id", how="inner")
+    frontier = known.filter(nw.col("occurred_at") <= nw.col("predicted_at")).select(
+        "work_order_id", "predicted_at", nw.col("lot_code").alias("node_id")).unique()
+    lot_edges = edges.filter(nw.col("edge_type").is_in(["consumption", "split", "merge", "receipt"])).select(
+        nw.col("parent_node_id"), nw.col("child_node_id").alias("node_id"), nw.col("supplier_id"),
+        nw.col("occurred_at").alias("_edge_at"))
+    found: list[Frame] = []
+    for _ in range(MAX_GENEALOGY_DEPTH):
+        step = frontier.join(lot_edges, on="node_id", how="inner").filter(nw.col("_edge_at") <= nw.col("predicted_at"))
+        found.append(step.filter(nw.col("parent_node_id").str.starts_with("SUP:")).select(
+            "work_order_id", nw.col("parent_node_id").str.slice(4).alias("supplier_lot"), "supplier_id"))
+        frontier = step.filter(~nw.col("parent_node_id").str.starts_with("SUP:")).select(
+            "work_order_id", "predicted_at", nw.col("parent_node_id").alias("node_id")).unique()
+    return nw.concat(found, how="vertical").unique()
+
+
+def genealogy_features(orders: Frame, supplier_lots: Frame, inspections: Frame) -> Frame:
+    """Per work order: supplier (lot) counts and the prior scrap of other orders through the same supplier
+    lots (inspections strictly before the order's `predicted_at`)."""
+    order_lots = supplier_lots.join(orders.select("work_order_id", "predicted_at"), on="work_order_id", how="inner")
+    other = supplier_lots.select("supplier_lot", nw.col("work_order_id").alias("other_work_order_id")).join(
+        inspections.select(nw.col("work_order_id").alias("other_work_order_id"), nw.col("occurred_at"),
+                           nw.col("inspected_quantity"), nw.col("scrap_quantity")),
+        on="other_work_order_id", how="inner")
+    history = order_lots.join(other, on="supplier_lot", how="inner").filter(
+        (nw.col("other_work_order_id") != nw.col("work_order_id")) & (nw.col("occurred_at") < nw.col("predicted_at")))
+    per_lot = history.group_by("work_order_id", "supplier_lot").agg(
+        nw.col("inspected_quantity").sum().alias("_inspected"), nw.col("scrap_quantity").sum().alias("_scrap"))
+    per_lot = per_lot.with_columns((nw.col("_scrap") / nw.col("_inspected")).alias("_share"))
+    pooled = per_lot.group_by("work_order_id").agg(
+        nw.col("_inspected").sum().alias("input_lot_prior_inspected_units"), nw.col("_scrap").sum().alias("_scrap"),
+        nw.col("_share").max().alias("input_lot_prior_scrap_share_max"))
+    worst = per_lot.join(pooled.select("work_order_id", "input_lot_prior_scrap_share_max"), on="work_order_id") \
+        .filter(nw.col("_share") == nw.col("input_lot_prior_scrap_share_max")) \
+        .group_by("work_order_id").agg(nw.col("supplier_lot").min().alias("riskiest_supplier_lot"))
+    counts = order_lots.group_by("work_order_id").agg(
+        nw.col("supplier_lot").n_unique().cast(nw.Float64).alias("supplier_lots"),
+        nw.col("supplier_id").n_unique().cast(nw.Float64).alias("suppliers"))
+    result = orders.select("work_order_id").join(counts, on="work_order_id", how="left") \
+        .join(pooled, on="work_order_id", how="left").join(worst, on="work_order_id", how="left")
+    return result.with_columns(
+        nw.when(nw.col("input_lot_prior_inspected_units") > 0)
+        .then(nw.col("_scrap") / nw.col("input_lot_prior_inspected_units")).otherwise(None)
+        .alias("input_lot_prior_scrap_share"),
+        nw.col("input_lot_prior_inspected_units").fill_null(0.0).cast(nw.Float64),
+        nw.col("supplier_lots").fill_null(0.0), nw.col("suppliers").fill_null(0.0),
+    ).drop("_scrap")
+
+
+def work_order_features(inspections: Frame, consumption: Frame, edges: Frame, *,
+                        high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
+    """The gold rows: process and genealogy features per work order with the scrap label."""
+    process = work_order_process_features(inspections)
+    lots = input_supplier_lots(process, consumption, edges)
+    genealogy = genealogy_features(process, lots, inspections)
+    return process.join(genealogy, on="work_order_id", how="left").with_columns(
+        (nw.col("scrap_share") >= high_scrap_share).alias("is_high_scrap"))

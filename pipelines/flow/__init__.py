@@ -1,0 +1,1 @@
+"""Production flow assets: operation facts, WIP over time and bottlenecks per line and shift (gold)."""

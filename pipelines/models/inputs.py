@@ -1,0 +1,73 @@
+"""Reading the lake tables the model features are built from (the IO side of `ml.features`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import narwhals as nw
+import pandas as pd
+import polars as pl
+
+from lakehouse.delta_io import DeltaLake
+from lakehouse.engines import collect_arrow
+from ml.features.maintenance import breakdown_labels, hourly_signal_stats, machine_hour_features
+from ml.features.quality import work_order_features
+
+MAINTENANCE_SOURCES = ("machine_signals", "mes_equipment_states", "oee_by_machine_shift")
+QUALITY_SOURCES = ("mes_quality_inspections", "mes_material_consumption", "fct_genealogy_edges")
+
+
+def input_versions(lake: DeltaLake, names: tuple[str, ...]) -> dict[str, int]:
+    """The Delta version of each input table (so a model can be rebuilt from the exact data)."""
+    return {name: lake.version(name) for name in names if lake.exists(name)}
+
+
+def maintenance_frames(lake: DeltaLake) -> dict[str, Any]:
+    frames = {
+        "signals": nw.from_native(lake.scan("machine_signals").select(
+            "machine_id", "tag", "source_at", "value", "status_code")),
+        "equipment_states": nw.from_native(lake.scan("mes_equipment_states").select(
+            "machine_id", "occurred_at", "state", "reason_code")),
+    }
+    if lake.exists("oee_by_machine_shift"):
+        frames["shift_oee"] = nw.from_native(lake.scan("oee_by_machine_shift").select(
+            "machine_id", "shift_end_at", "availability", "performance", "quality"))
+    return frames
+
+
+def machine_hour_rows(lake: DeltaLake, *, horizon_h: int = 24, keep_unobserved: bool = False) -> pl.DataFrame:
+    """Features per machine and hour with the breakdown label (null for the latest hours with
+    `keep_unobserved`, else those rows are left out)."""
+    frames = maintenance_frames(lake)
+    features = machine_hour_features(hourly_signal_stats(frames["signals"], frames["equipment_states"]),
+                                     frames.get("shift_oee"))
+    features = breakdown_labels(features, horizon_h=horizon_h, keep_unobserved=keep_unobserved)
+    return pl.from_arrow(collect_arrow(features)).sort("machine_id", "hour_start_at")
+
+
+def breakdown_starts(lake: DeltaLake) -> pd.DataFrame:
+    return lake.scan("mes_equipment_states").filter(pl.col("reason_code") == "breakdown").select(
+        "machine_id", pl.col("occurred_at").alias("started_at")).collect().to_pandas()
+
+
+def quality_frames(lake: DeltaLake) -> dict[str, Any]:
+    return {
+        "inspections": nw.from_native(lake.scan("mes_quality_inspections").select(
+            "work_order_id", "machine_id", "material_code", "occurred_at", "inspected_quantity", "scrap_quantity",
+            "setpoint_deviation_c", "pressure_bar")),
+        "consumption": nw.from_native(lake.scan("mes_material_consumption").select(
+            "work_order_id", pl.col("consumed_lot_code").alias("lot_code"), "occurred_at")),
+        "edges": nw.from_native(lake.scan("fct_genealogy_edges").select(
+            "parent_node_id", "child_node_id", "edge_type", "supplier_id", "occurred_at")),
+    }
+
+
+def work_order_rows(lake: DeltaLake) -> pl.DataFrame:
+    frames = quality_frames(lake)
+    rows = work_order_features(frames["inspections"], frames["consumption"], frames["edges"])
+    return pl.from_arrow(collect_arrow(rows)).sort("predicted_at", "work_order_id")
+
+
+def inspections(lake: DeltaLake) -> pd.DataFrame:
+    return lake.scan("mes_quality_inspections").select(
+        "machine_id", "occurred_at", "inspected_quantity", "scrap_quantity").collect().to_pandas()

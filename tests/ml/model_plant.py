@@ -1,0 +1,36 @@
+"""One small simulated plant, ingested and materialized once per test session, for the model tests."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lakehouse.delta_io import DeltaLake
+
+DAYS, LINES, MACHINES_PER_LINE, SEED = 28, 2, 3, 6  # seed 6: off-spec lots in every window
+
+
+@functools.cache
+def model_plant(root: Path) -> tuple[DeltaLake, Path]:
+    """(lake, plant folder) of a 28-day plant with 6 machines under `root` (simulated, ingested, run)."""
+    from pipelines.run import run_everything
+    from plantlake.operations import ingest
+    from simulator import PlantConfig, simulate
+
+    plant, lake_root = root / "model_plant", root / "model_lake"
+    simulate(PlantConfig(days=DAYS, lines=LINES, machines_per_line=MACHINES_PER_LINE, seed=SEED), plant)
+    lake = DeltaLake(lake_root)
+    ingest(lake, plant)
+    outcome = run_everything(lake_root=lake_root, source_dir=plant, echo=lambda _: None)
+    needed = {"silver/fct_genealogy_edges", "gold/oee_by_machine_shift"}  # unrelated assets may fail: named
+    assert needed <= set(outcome.materialized), f"{needed - set(outcome.materialized)} missing: {outcome.failure}"
+    return lake, plant
+
+
+@functools.cache
+def evaluated(root: Path):
+    """Both models trained and evaluated on the model plant (`plantlake.model_evaluation.evaluate_lake`)."""
+    from plantlake.model_evaluation import evaluate_lake
+
+    lake, plant = model_plant(root)
+    return evaluate_lake(lake, plant / "truth")
