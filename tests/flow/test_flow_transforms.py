@@ -114,9 +114,6 @@ def test_state_intervals_and_wip_same_on_polars_and_spark(spark) -> None:  # noq
 
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("PLANTLAKE_FLOW_SPARK_PARITY"),
-                    reason="operation_flow's Spark plan (four point lookups over windowed intervals) took 364 s on "
-                           "2 shared cores; set PLANTLAKE_FLOW_SPARK_PARITY=1 to run it")
 def test_operation_flow_same_on_polars_and_spark(spark) -> None:  # noqa: ANN001
     inputs = {"operation_events": pa.table(OPERATIONS), "state_events": pa.table(STATES),
               "releases": pa.table(RELEASES), "issues": pa.table(ISSUES)}

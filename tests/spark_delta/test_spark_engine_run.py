@@ -41,7 +41,9 @@ def comparable(lake: DeltaLake, name: str) -> pl.DataFrame:
     assert isinstance(frame, pl.DataFrame)
     run_dependent = {*(RUN_COLUMNS.get(name) or []), "ingested_at", "ingest_run_id", "run_id", "landed_at"}
     frame = frame.drop([c for c in run_dependent if c in frame.columns])
-    return frame.with_columns(pl.col(pl.Float64).round(9)).sort(pl.all())
+    # rounded only to sort alike; compared within 10 µs: durations are differences of epoch seconds (~1.8e9), where
+    # a double holds about 0.2 µs, and the two engines subtract timestamps in different units
+    return frame.with_columns(pl.col(pl.Float64).round(6)).sort(pl.all())
 
 
 def test_the_spark_engine_writes_through_delta_spark_and_equals_the_polars_run(spark_delta: Any, tmp_path: Path,
@@ -58,7 +60,7 @@ def test_the_spark_engine_writes_through_delta_spark_and_equals_the_polars_run(s
         if RUN_COLUMNS.get(name, ()) is None:
             continue  # bookkeeping of the landing itself (delta-rs with either engine)
         assert_frame_equal(comparable(spark_lake, name), comparable(polars_lake, name), check_dtypes=False,
-                           rel_tol=1e-9)
+                           rel_tol=1e-9, abs_tol=1e-5)
         log = Path(spark_lake.uri(name), "_delta_log")
         infos = [json.loads(line)["commitInfo"] for f in sorted(log.glob("*.json"))
                  for line in f.read_text().splitlines() if '"commitInfo"' in line]

@@ -2,7 +2,7 @@
 
 `wip_over_time`: per machine, the number of operations waiting in front of it (ready, not started: its
 buffer) and in process on it, as a step function - one row per instant either count changes, valid until
-the machine's next row.
+the machine's next row. An operation still waiting (no start) or running (no end) counts until its step happens.
 
 `littles_law`: over a window [start, end) of length T, with each work order in the system from release to
 completion (or to the window's end while open):
@@ -32,6 +32,8 @@ def wip_over_time(operation_flow: Frame) -> Frame:
                               nw.lit(1).alias("process_delta")),
         operation_flow.select("machine_id", nw.col("ended_at").alias("changed_at"), nw.lit(0).alias("queue_delta"),
                               nw.lit(-1).alias("process_delta"))], how="vertical")
+    # an operation still waiting has no start yet, one still running no end: those steps have not happened
+    steps = steps.filter(~nw.col("changed_at").is_null())
     return (steps.group_by("machine_id", "changed_at").agg(nw.col("queue_delta").sum(), nw.col("process_delta").sum())
             .select("machine_id", "changed_at",
                     nw.col("queue_delta").cum_sum().over("machine_id", order_by="changed_at").cast(nw.Int64)
