@@ -18,13 +18,13 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
+from pipelines.flow.assets import LITTLE_TOLERANCE  # the asset check's tolerance: one statement of it
 from simulator import FaultRates, PlantConfig, simulate
 from transforms.flow.facts import FlowTables, flow_tables
 from transforms.flow.wip import littles_law
 
 UTC = pl.Datetime("us", "UTC")
 OPERATION_TIMES = ("queue_s", "setup_s", "processing_s", "stopped_s", "starved_s", "blocked_s")
-LITTLE_TOLERANCE = 0.05  # relative gap |L - lambda W| / L over a 30-day window (README "Production flow")
 
 
 def _mes_events(plant: Path, event_types: tuple[str, ...]) -> pl.DataFrame:
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}: operations {ops.operations}/{ops.truth_operations} equal truth within "
                   f"{worst:.3f} s (queue_s {ops.max_abs_diff_s['queue_s']:.3f} s: WMS issue times are whole "
                   f"seconds), operators equal: {ops.operators_equal}; Little: L={law['mean_wip']:.2f} "
-                  f"lambda*W={law['throughput_x_lead_time']:.2f} gap {law['relative_gap']:.1%}; bottleneck named "
+                  f"lambda*W={law['throughput_x_lead_time']:.2f} gap {law['relative_gap']:.1%} "
+                  f"(within {LITTLE_TOLERANCE:.0%}: {law['relative_gap'] <= LITTLE_TOLERANCE}); bottleneck named "
                   f"in {bn.named_true}/{bn.line_shifts} line-shifts ({bn.hit_rate:.1%}), shifted line-shifts "
                   f"found {bn.shifted_found}/{bn.shifted}")
     return 0

@@ -150,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"-> suggested {s.tardiness_h:.1f} h | on time {f.on_time_share:.0%} -> {s.on_time_share:.0%} | "
                   f"makespan {f.makespan_h:.1f} h -> {s.makespan_h:.1f} h | OEE {f.oee:.3f} -> {s.oee:.3f}")
     gains = [r["fifo"].tardiness_h - r["suggested"].tardiness_h for r in results]
-    print(f"tardiness lowered by {sum(gains) / len(gains):.1f} h on average over {len(gains)} seeds; worst seed "
+    print(f"tardiness lowered by {sum(gains) / len(gains):.1f} h on average over {len(gains)} seeds; smallest gain "
           f"{min(gains):+.1f} h (seed {results[gains.index(min(gains))]['seed']}); suggestion time at most "
           f"{max(r['suggest_s'] for r in results):.1f} s for 2 lines")
-    return 0
+    return 0 if min(gains) >= 0 else 1
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ class MqttListener:
 
     # ---- the landing thread ----------------------------------------------------------------------
     def start(self, connect_timeout_s: float = 10.0) -> None:
-        """Land spool files a crash left, connect, subscribe; raises ConnectionError if the broker is not there."""
+        """Land spool files a crash left, connect, subscribe; raises ConnectionError if the broker is not there
+        or its TLS certificate does not verify."""
         land_spooled(Lander(self.lake, self.spool_root))
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -121,6 +122,11 @@ class MqttListener:
         try:
             self.client.connect(self.settings.host, self.settings.port, keepalive=30, clean_start=False,
                                 properties=properties)
+        except ssl.SSLCertVerificationError as exc:  # reached, but not trusted: no retry would change that
+            trusted = self.settings.ca_file or "the system's CA certificates (PLANTLAKE_MQTT_CA_FILE is not set)"
+            raise ConnectionError(f"the broker at {self.settings.describe()} presented a TLS certificate that does "
+                                  f"not verify against {trusted}: {exc.verify_message}; set "
+                                  "PLANTLAKE_MQTT_CA_FILE to the CA that signed it") from None
         except OSError as exc:
             raise ConnectionError(f"cannot reach the broker at {self.settings.describe()}: {exc}") from None
         self.client.loop_start()
