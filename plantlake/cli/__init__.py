@@ -387,7 +387,7 @@ def _mount_subcommands() -> None:
     from ingestion.opcua.cli import collect_command
     from plantlake.cli.anomalies import anomalies_group
     from plantlake.cli.app import app_command
-    from plantlake.cli.flow import bottleneck_command
+    from plantlake.cli.flow import bottleneck_command, lots_command
     from plantlake.cli.schedule import schedule_group
     from plantlake.cli.genealogy import export_group, recall_command, trace_command
     from plantlake.cli.kpi import kpi_command
@@ -403,6 +403,7 @@ def _mount_subcommands() -> None:
     main.add_command(stock_command, name="stock")
     main.add_command(shortages_command, name="shortages")
     main.add_command(bottleneck_command, name="bottleneck")
+    main.add_command(lots_command, name="lots")
     main.add_command(schedule_group, name="schedule")
     main.add_command(trace_command, name="trace")
     main.add_command(recall_command, name="recall")
