@@ -24,6 +24,7 @@ from pipelines.inventory.assets import fct_inventory_ledger, standardize_movemen
 from pipelines.inventory.refresh import MOVEMENT_SOURCES
 from pipelines.publication import publish_run
 from pipelines.resources import LakeResource
+from pipelines.production import lake_writer_tags
 
 REFRESH_INVENTORY_JOB = "refresh_inventory"
 FRESHNESS = "source_freshness"
@@ -32,6 +33,7 @@ LANDED_TO_GOLD_LIMIT = timedelta(seconds=60)  # the check fails when p95 landed 
 refresh_inventory = dg.define_asset_job(
     REFRESH_INVENTORY_JOB, selection=dg.AssetSelection.assets(standardize_movements, fct_inventory_ledger,
                                                              stock_on_hand_asset),
+    tags=lake_writer_tags(),
     description="Extend movements, the ledger and stock on hand from newly landed events (incrementally), with "
                 "their checks: what `plantlake listen --refresh` runs after landed micro-batches.")
 

@@ -5,6 +5,7 @@ checkpoint so opening a table stays fast however many commits it has."""
 import dagster as dg
 
 from pipelines.resources import LakeResource
+from pipelines.production import lake_writer_tags
 
 RETENTION_HOURS = 168
 
@@ -23,7 +24,7 @@ def maintain_tables(context: dg.OpExecutionContext, lake: LakeResource) -> dict[
     return compacted
 
 
-@dg.job(description="Nightly maintenance of every table: compaction, vacuum (7 days of time travel kept), "
+@dg.job(tags=lake_writer_tags(), description="Nightly maintenance of every table: compaction, vacuum (7 days of time travel kept), "
                     "checkpoint.")
 def lake_maintenance():
     maintain_tables()

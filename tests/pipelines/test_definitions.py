@@ -151,3 +151,14 @@ def test_dagster_definitions_validate_passes() -> None:
                                 "-w", "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "All code locations passed validation" in completed.stderr + completed.stdout
+
+
+def test_every_job_that_writes_the_lake_carries_the_one_writer_per_lake_tag() -> None:
+    """The production run queue (deploy/production/dagster.yaml) limits runs per value of this tag."""
+    from pipelines.production import LAKE_TAG
+
+    jobs = {job.name: job for job in defs.resolve_all_job_defs() if job.name != "__ASSET_JOB"}
+    assert {"materialize_everything", "refresh_master_data", "weekly_model_training", "refresh_inventory",
+            "lake_maintenance"} <= set(jobs)
+    for name, job in jobs.items():
+        assert job.tags.get(LAKE_TAG), f"{name} writes the lake but has no {LAKE_TAG} tag"
