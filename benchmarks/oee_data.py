@@ -208,5 +208,5 @@ def generate(machines: int = 200, days: int = 365, seed: int = 11) -> OeeData:
         mes=mes, opcua=opcua, opcua_codes=codes, gaps=gaps,
         calendar=calendar_boundaries(shifts_table, breaks, TIMEZONE, FIRST_DAY, last_day),
         machines=pa.table({"machine_id": pa.array(machine_ids)}), shifts=shifts, shift_days=shift_utc_days(shifts),
-        counts=counts, ideal=ideal, end_us=end_us, first_day=FIRST_DAY, last_day=last_day, plant_timezone=TIMEZONE)
+        counts=counts, ideal=ideal, end_us=end_us)
     return OeeData(inputs, rows_in=mes.num_rows + counts.num_rows)

@@ -60,7 +60,8 @@ def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], N
         failure = "; ".join(str(e.event_specific_data.error.message).strip()  # type: ignore[union-attr]
                             for e in result.all_events if e.is_step_failure)
     if result.success and not failed_checks:
-        echo(f"run {result.run_id}: {len(materialized)} assets materialized, all checks passed, "
+        passed = f"all blocking checks passed, {len(warned)} warned" if warned else "all checks passed"
+        echo(f"run {result.run_id}: {len(materialized)} assets materialized, {passed}, "
              f"{len(publications)} table versions published")
     else:
         echo(f"run {result.run_id} FAILED: {len(materialized)} assets materialized"

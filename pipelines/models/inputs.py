@@ -71,3 +71,15 @@ def work_order_rows(lake: DeltaLake) -> pl.DataFrame:
 def inspections(lake: DeltaLake) -> pd.DataFrame:
     return lake.scan("mes_quality_inspections").select(
         "machine_id", "occurred_at", "inspected_quantity", "scrap_quantity").collect().to_pandas()
+
+
+def feature_rows(delta, table: str, predicate: pl.Expr | None = None):  # noqa: ANN001, ANN201
+    """A feature table as pandas in primary-key order: training and scoring see the same rows in the same order
+    whichever engine (and so whichever file layout) wrote the table, so a model is reproducible."""
+    from lakehouse.catalog import CATALOG
+
+    scan = delta.scan(table)
+    if predicate is not None:
+        scan = scan.filter(predicate)
+    return scan.sort(list(CATALOG[table].primary_key)).collect().to_pandas()
+

@@ -17,6 +17,7 @@ from ml.drift import PSI_WARNING, feature_drift
 from ml.registry import ModelRegistry
 from ml.training import top_reasons
 from pipelines.checks import primary_key_check, table_key
+from pipelines.models.inputs import feature_rows
 from pipelines.models.training import MAINTENANCE_MODEL, QUALITY_MODEL, model_key
 from pipelines.resources import LakeResource
 
@@ -40,7 +41,7 @@ def _reference(frame: pd.DataFrame, predicted_at: pd.Series) -> pd.DataFrame:
 def machine_risk(lake: LakeResource) -> dg.MaterializeResult:
     registry = ModelRegistry(lake.settings().lake_root)
     champion = registry.champion(MAINTENANCE_MODEL)
-    hours = lake.lake().scan("machine_hour_features").collect().to_pandas()
+    hours = feature_rows(lake.lake(), "machine_hour_features")
     if champion is None or hours.empty:
         return _write(lake, "machine_risk", pd.DataFrame(), scored=0, reason="no champion model yet")
     model, version = champion
@@ -64,7 +65,7 @@ def quality_risk(lake: LakeResource) -> dg.MaterializeResult:
     registry = ModelRegistry(lake.settings().lake_root)
     champion = registry.champion(QUALITY_MODEL)
     delta = lake.lake()
-    orders = delta.scan("work_order_quality_features").collect().to_pandas()
+    orders = feature_rows(delta, "work_order_quality_features")
     if champion is None or orders.empty:
         return _write(lake, "quality_risk", pd.DataFrame(), scored=0, reason="no champion model yet")
     model, version = champion
@@ -92,7 +93,7 @@ def _drift_check(table: str, features_table: str, model_name: str) -> dg.AssetCh
                                 f"warns above {PSI_WARNING}, naming the features.")
     def _check(lake: LakeResource) -> dg.AssetCheckResult:
         champion = ModelRegistry(lake.settings().lake_root).champion(model_name)
-        rows = lake.lake().scan(features_table).collect().to_pandas()
+        rows = feature_rows(lake.lake(), features_table)
         if champion is None or rows.empty:
             return dg.AssetCheckResult(passed=True, metadata={"note": "no champion model yet"})
         features = [f for f in champion[0].feature_names_in_ if pd.api.types.is_numeric_dtype(rows[f])]

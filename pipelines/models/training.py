@@ -17,7 +17,8 @@ from sklearn.metrics import average_precision_score
 from ml import maintenance, quality
 from ml.registry import ModelRegistry
 from pipelines.checks import table_key
-from pipelines.models.inputs import MAINTENANCE_SOURCES, QUALITY_SOURCES, breakdown_starts, input_versions, inspections
+from pipelines.models.inputs import (MAINTENANCE_SOURCES, QUALITY_SOURCES, breakdown_starts, feature_rows, input_versions,
+                                     inspections)
 from pipelines.resources import LakeResource
 
 MAINTENANCE_MODEL, QUALITY_MODEL = "machine_breakdown", "work_order_high_scrap"
@@ -67,8 +68,7 @@ def _register(lake: LakeResource, name: str, model, features: list[str], test, l
                       "of gold.machine_hour_features; a new registry version per training.")
 def machine_breakdown_model(lake: LakeResource) -> dg.MaterializeResult:
     delta = lake.lake()
-    rows = delta.scan("machine_hour_features").filter(
-        pl.col(maintenance.LABEL).is_not_null()).collect().to_pandas()
+    rows = feature_rows(delta, "machine_hour_features", pl.col(maintenance.LABEL).is_not_null())
     try:
         result = maintenance.train_and_evaluate(rows, breakdown_starts(delta), importance=False)
     except ValueError as exc:
@@ -90,7 +90,7 @@ def machine_breakdown_model(lake: LakeResource) -> dg.MaterializeResult:
                       "boosting) trained on the earlier weeks of gold.work_order_quality_features.")
 def work_order_high_scrap_model(lake: LakeResource) -> dg.MaterializeResult:
     delta = lake.lake()
-    rows = delta.scan("work_order_quality_features").collect().to_pandas()
+    rows = feature_rows(delta, "work_order_quality_features")
     history = inspections(delta)
     try:
         result = quality.train_and_evaluate(rows, history, importance=False)

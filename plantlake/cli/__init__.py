@@ -136,7 +136,16 @@ class PlantlakeGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, lake_root: Path, engine: str, log_level: str, verbose: bool) -> None:
     """plantlake: a manufacturing data lakehouse joining MES, WMS and OPC UA signals on Delta Lake."""
-    os.environ["PLANTLAKE_ENGINE"] = engine
+    previous_engine = os.environ.get("PLANTLAKE_ENGINE")
+    os.environ["PLANTLAKE_ENGINE"] = engine  # what the pipelines read; put back when an in-process call ends
+
+    def restore_engine() -> None:
+        if previous_engine is None:
+            os.environ.pop("PLANTLAKE_ENGINE", None)
+        else:
+            os.environ["PLANTLAKE_ENGINE"] = previous_engine
+
+    ctx.call_on_close(restore_engine)
     ctx.meta["plantlake.verbose"] = verbose
     configure_logging("debug" if verbose else log_level.lower(), ctx)
     ctx.obj = Lake(lake_root)

@@ -24,6 +24,8 @@ from reliability_corpus import nested_b2mml
 REPO = Path(__file__).resolve().parents[2]
 PEAK_RSS_LIMIT = 2 * 1024 ** 3
 LAND_CHILD = Path(__file__).with_name("land_child.py")
+# the child sees what a fresh shell would, not what earlier tests left in this process's environment
+CHILD_ENV = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
 
 
 def gzip_of(path: Path, chunk: bytes, repeats: int) -> None:
@@ -85,7 +87,7 @@ def test_every_bomb_is_rejected_by_its_limit_within_2_gb(bomb_folder: tuple[Path
     lake_root, landing = bomb_folder
     assert (landing / "signals" / "rows-30M.parquet").stat().st_size < 2 * 1024 * 1024
     returncode, stdout, stderr, peak_bytes = run_measured(
-        [sys.executable, str(LAND_CHILD), str(lake_root), str(landing)], env={**os.environ, "PYTHONPATH": str(REPO)})
+        [sys.executable, str(LAND_CHILD), str(lake_root), str(landing)], env=CHILD_ENV | {"PYTHONPATH": str(REPO)})
     assert returncode == 0, stderr[-3000:]
     outcomes = json.loads(stdout.strip().splitlines()[-1])
 
