@@ -19,6 +19,11 @@ def main(lake_root: str, landing: str) -> None:
     outcomes = [*lander.land_all(), *land_signal_files(lander)]
     print(json.dumps({o.source_file: [o.status, o.error, o.rows_read, o.rows_landed, o.rows_quarantined,
                                       o.rows_duplicate] for o in outcomes}))
+    # this process's own peak (VmHWM is per address space, so it starts afresh at exec; the rusage maximum also
+    # holds the forked copy of the parent it started as, which in a long test run is the test process's size)
+    status = Path("/proc/self/status").read_text()
+    print(f"peak_rss_kib={next(line.split()[1] for line in status.splitlines() if line.startswith('VmHWM:'))}",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
