@@ -29,8 +29,8 @@ from data_contracts.mes import MES_CONTRACTS
 from data_contracts.wms import WMS_TRANSACTIONS
 from ingestion.landing import FileOutcome, Lander
 from ingestion.readers import _line_by_line_ndjson
-from ingestion.records import POSITION_COLUMNS, ParsedFile, Rejection, clip
-from ingestion.sources import Routed, Source, rejections_of, route_mes, route_wms
+from ingestion.records import ParsedFile, Rejection, clip
+from ingestion.sources import Routed, Source, rejections_of, route_mes, route_wms, without_unexpected_fields
 from lakehouse.delta_io import DeltaLake
 
 Kind = Literal["mes", "wms"]
@@ -124,15 +124,7 @@ def route_wms_messages(parsed: ParsedFile) -> Routed:
     """WMS files are checked for their columns by the CSV header; a JSON record is checked for unexpected fields
     here, as MES records are."""
     kept, rejections = _topic_mismatches(parsed, "wms")
-    extras = [c for c in kept.columns if c not in WMS_TRANSACTIONS.column_names and c not in POSITION_COLUMNS]
-    if extras:
-        has_extra = pl.any_horizontal([pl.col(c).is_not_null() for c in extras])
-        for row in kept.filter(has_extra).select(*extras, *POSITION_COLUMNS).iter_rows(named=True):
-            present = sorted(c for c in extras if row[c] is not None)
-            raw = parsed.raw(row["_line"], row["_seq"])
-            rejections.append(Rejection(row["_line"], row["_seq"], raw, len(raw),
-                                        f"unexpected fields {present} for {row['_type']}", row["_type"]))
-        kept = kept.filter(~has_extra)
+    kept = without_unexpected_fields(kept, set(WMS_TRANSACTIONS.column_names), parsed, rejections)
     routed, more = route_wms(ParsedFile(kept, [], raw=parsed.raw))
     return routed, [*rejections, *more]
 

@@ -46,6 +46,22 @@ def rejections_of(frame: pl.DataFrame, parsed: ParsedFile, reason: pl.Expr | str
     return found
 
 
+def without_unexpected_fields(frame: pl.DataFrame, allowed: set[str], parsed: ParsedFile,
+                              rejections: list[Rejection]) -> pl.DataFrame:
+    """`frame` without the records that fill a field outside `allowed` (and the position columns); each of those
+    is appended to `rejections` with the fields it named."""
+    extras = [c for c in frame.columns if c not in allowed and c not in POSITION_COLUMNS]
+    if not extras:
+        return frame
+    has_extra = pl.any_horizontal([pl.col(c).is_not_null() for c in extras])
+    for row in frame.filter(has_extra).select(*extras, *POSITION_COLUMNS).iter_rows(named=True):
+        present = sorted(c for c in extras if row[c] is not None)
+        raw = parsed.raw(row["_line"], row["_seq"])
+        rejections.append(Rejection(row["_line"], row["_seq"], raw, len(raw),
+                                    f"unexpected fields {present} for {row['_type']}", row["_type"]))
+    return frame.filter(~has_extra)
+
+
 def route_wms(parsed: ParsedFile) -> Routed:
     return {"wms_transactions": contract_columns(parsed.frame, WMS_TRANSACTIONS)}, []
 
@@ -60,16 +76,7 @@ def route_mes(parsed: ParsedFile) -> Routed:
         part = frame.filter(pl.col("_type").is_in(list(contract.record_types)))
         if part.is_empty():
             continue
-        allowed = set(contract.column_names) | LIST_FIELDS | set(POSITION_COLUMNS)
-        extras = [c for c in part.columns if c not in allowed]
-        if extras:
-            has_extra = pl.any_horizontal([pl.col(c).is_not_null() for c in extras])
-            for row in part.filter(has_extra).select(*extras, *POSITION_COLUMNS).iter_rows(named=True):
-                present = sorted(c for c in extras if row[c] is not None)
-                raw = parsed.raw(row["_line"], row["_seq"])
-                rejections.append(Rejection(row["_line"], row["_seq"], raw, len(raw),
-                                            f"unexpected fields {present} for {row['_type']}", row["_type"]))
-            part = part.filter(~has_extra)
+        part = without_unexpected_fields(part, set(contract.column_names) | LIST_FIELDS, parsed, rejections)
         if table == "mes_lot_events":
             part, lot_rejections = expand_lot_relations(part, parsed)
             rejections += lot_rejections

@@ -18,10 +18,9 @@ from pathlib import Path
 import narwhals as nw
 import polars as pl
 
-from pipelines.flow.assets import LITTLE_TOLERANCE  # the asset check's tolerance: one statement of it
 from simulator import FaultRates, PlantConfig, simulate
 from transforms.flow.facts import FlowTables, flow_tables
-from transforms.flow.wip import littles_law
+from transforms.flow.wip import LITTLE_TOLERANCE, littles_law
 
 UTC = pl.Datetime("us", "UTC")
 OPERATION_TIMES = ("queue_s", "setup_s", "processing_s", "stopped_s", "starved_s", "blocked_s")

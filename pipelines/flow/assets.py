@@ -12,14 +12,11 @@ from pipelines.checks import primary_key_check, table_key
 from pipelines.flow.inputs import load_flow_inputs
 from pipelines.resources import LakeResource
 from transforms.flow.facts import flow_tables
-from transforms.flow.wip import littles_law
+from transforms.flow.wip import LITTLE_TOLERANCE, littles_law
 
 TABLES = ("fct_operation_flow", "wip_by_machine", "bottleneck_by_line_shift")
 SOURCES = ("mes_operation_events", "mes_equipment_states", "mes_work_order_events", "fct_inventory_movements",
            "dim_machine", "dim_shift", "dim_shift_break", "dim_plant")
-# Little's law holds over long windows; the edge effects (orders already in the system at the start, open at
-# the end) shrink with the window: on the simulator 30 days gave gaps of 3.3-5.8 % (README "Production flow").
-LITTLE_TOLERANCE = 0.10
 LITTLE_MIN_WINDOW_DAYS = 28
 
 

@@ -8,6 +8,7 @@ import narwhals as nw
 import pandas as pd
 import polars as pl
 
+from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow
 from ml.features.maintenance import breakdown_labels, hourly_signal_stats, machine_hour_features
@@ -76,8 +77,6 @@ def inspections(lake: DeltaLake) -> pd.DataFrame:
 def feature_rows(delta, table: str, predicate: pl.Expr | None = None):  # noqa: ANN001, ANN201
     """A feature table as pandas in primary-key order: training and scoring see the same rows in the same order
     whichever engine (and so whichever file layout) wrote the table, so a model is reproducible."""
-    from lakehouse.catalog import CATALOG
-
     scan = delta.scan(table)
     if predicate is not None:
         scan = scan.filter(predicate)

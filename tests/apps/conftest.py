@@ -3,14 +3,11 @@ answers to compare the app with."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from plantlake import Lake
 from simulator import FaultRates, PlantConfig, simulate
@@ -33,18 +30,6 @@ def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def cli_json() -> Callable[..., Any]:
-    """`plantlake --lake ROOT ARGS --format json`, parsed."""
-    from plantlake.cli import main
-
-    def run(root: Path, *args: str) -> Any:
-        result = CliRunner().invoke(main, ["--lake", str(root), *args, "--format", "json"])
-        assert result.exit_code == 0, (result.output, result.exception)
-        return json.loads(result.stdout)
-
-    return run
-
 
 @pytest.fixture
 def app_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
@@ -62,7 +47,3 @@ def app_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         st.cache_resource.clear()
 
     return point
-
-
-def ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

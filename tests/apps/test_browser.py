@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from apps import serve
 from plantlake import Lake
-from tests.apps.conftest import ci
+from tests.services import missing
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WEEK = ("2026-01-05", "2026-01-11")
@@ -31,9 +31,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def chromium() -> str:
     path = shutil.which("chromium")
     if path is None:
-        if ci():
-            pytest.fail("chromium is not installed (.ci/services installs Debian's chromium)")
-        pytest.skip("chromium is not installed here (`. .ci/services` installs it); the browser tests need it")
+        missing("chromium is not installed (`. .ci/services` installs Debian's chromium); the browser tests need it")
     return path
 
 

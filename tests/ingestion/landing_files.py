@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from data_contracts.wms import WMS_TRANSACTIONS
 from lakehouse.delta_io import DeltaLake
@@ -65,3 +66,18 @@ def write_master_data(lake: DeltaLake) -> DeltaLake:
     lake.overwrite("dim_supplier", pa.table({"supplier_id": ["SUP-01"], "supplier_name": ["s"]}))
     lake.overwrite("dim_customer", pa.table({"customer_id": ["CUS-01"], "customer_name": ["c"]}))
     return lake
+
+
+# the fixtures of tests/ingestion and tests/reliability: their conftest files import them from here
+@pytest.fixture
+def master_lake(tmp_path: Path) -> DeltaLake:
+    """A lake with a little master data."""
+    return write_master_data(DeltaLake(tmp_path / "lake"))
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """An empty landing folder."""
+    root = tmp_path / "landing"
+    root.mkdir()
+    return root

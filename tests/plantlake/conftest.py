@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from plantlake import Lake
 from simulator import FaultRates, PlantConfig, simulate
@@ -27,15 +23,3 @@ def plant_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert outcome.success and outcome.failed_checks == [], outcome.failure
     return root
 
-
-@pytest.fixture(scope="module")
-def cli_json() -> Callable[..., Any]:
-    """`plantlake --lake ROOT ARGS --format json`, parsed: `cli_json(root, "kpi", "--kpi", "oee")`."""
-    from plantlake.cli import main
-
-    def run(root: Path, *args: str) -> Any:
-        result = CliRunner().invoke(main, ["--lake", str(root), *args, "--format", "json"])
-        assert result.exit_code == 0, (result.output, result.exception)
-        return json.loads(result.stdout)
-
-    return run

@@ -21,6 +21,7 @@ import pytest
 
 from lakehouse.delta_io import DeltaLake
 from tests.ingestion.landing_files import mes_event, write_master_data
+from tests.services import missing
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -74,7 +75,7 @@ class Mosquitto:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     if not Path(MOSQUITTO).exists():
-        pytest.skip(f"{MOSQUITTO} is not installed (Debian package mosquitto; .ci/services installs it)")
+        missing(f"{MOSQUITTO} is not installed (Debian package mosquitto; .ci/services installs it)")
     broker = Mosquitto(tmp_path / "broker")
     broker.start()
     yield broker

@@ -14,6 +14,7 @@ import pytest
 from ingestion.mqtt.listener import MqttListener
 from ingestion.mqtt.settings import MqttSettingsError, broker_settings, topics_for
 from lakehouse.delta_io import DeltaLake
+from tests.services import missing
 from tests.realtime.conftest import MOSQUITTO, Mosquitto, events, publish, publisher, wait_for_rows, wait_published
 
 SECRET = "s3cret-Pa55"
@@ -22,7 +23,7 @@ SECRET = "s3cret-Pa55"
 @pytest.fixture
 def password_broker(tmp_path: Path):
     if not Path(MOSQUITTO).exists():
-        pytest.skip(f"{MOSQUITTO} is not installed (Debian package mosquitto; .ci/services installs it)")
+        missing(f"{MOSQUITTO} is not installed (Debian package mosquitto; .ci/services installs it)")
     passwords = tmp_path / "passwords"
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "plant", SECRET], check=True)
     broker = Mosquitto(tmp_path / "broker", extra=f"allow_anonymous false\npassword_file {passwords}")

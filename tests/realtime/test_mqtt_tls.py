@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ingestion.mqtt.listener import MqttListener
 from ingestion.mqtt.settings import broker_settings, topics_for
 from lakehouse.delta_io import DeltaLake
+from tests.services import missing
 from tests.realtime.conftest import (
     MOSQUITTO,
     Mosquitto,
@@ -104,11 +105,7 @@ class TlsBroker:
 
 
 def _missing(what: str) -> None:
-    """The tests/conftest.py convention: locally a missing server skips with the reason, in CI (CI=true) it fails."""
-    message = f"{what} is not installed (Debian package mosquitto; .ci/services installs it)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"{what} is not installed (Debian package mosquitto; .ci/services installs it)")
 
 
 @pytest.fixture
