@@ -60,12 +60,12 @@ class ForecastQuality:
 
 
 def replay_alarms(lake_root: Path, start: datetime, end: datetime, *, step_s: float = 3600.0,
-                  horizon_s: float = 8 * 3600.0) -> tuple[pl.DataFrame, int]:
+                  horizon_s: float = 8 * 3600.0, line_side_stock: str = "backflushed") -> tuple[pl.DataFrame, int]:
     """Every forecast's shortages (line_id, material_id, forecast_at, short_at) at start, start + step, ..."""
     inputs = load_inputs(DeltaLake(lake_root))
     frames, moment, count = [], start, 0
     while moment < end:
-        shortages = forecast_at(inputs, moment, horizon_s=horizon_s).shortages
+        shortages = forecast_at(inputs, moment, horizon_s=horizon_s, line_side_stock=line_side_stock).shortages
         frames.append(shortages.select("line_id", "material_id", "forecast_at", "short_at"))
         moment += timedelta(seconds=step_s)
         count += 1
@@ -96,12 +96,14 @@ def score(alarms: pl.DataFrame, stops: pl.DataFrame, *, lines: int, days: float,
 
 
 def evaluate_forecast(lake_root: Path, plant_dir: Path, *, step_s: float = 3600.0, min_lead_s: float = 3600.0,
-                      horizon_s: float = 8 * 3600.0) -> ForecastQuality:
-    """Replay the forecast over the simulated period of `plant_dir` (landed in `lake_root`) and score it."""
+                      horizon_s: float = 8 * 3600.0, line_side_stock: str = "backflushed") -> ForecastQuality:
+    """Replay the forecast over the simulated period of `plant_dir` (landed in `lake_root`) and score it
+    (`line_side_stock`: see `pipelines.lookahead.forecast.forecast_at`)."""
     plant = json.loads((plant_dir / "master" / "plant.json").read_text(encoding="utf-8"))
     first = datetime.fromisoformat(plant["start_date"]).replace(tzinfo=timezone.utc)
     end = datetime.fromisoformat(plant["end_date"]).replace(tzinfo=timezone.utc) + timedelta(days=1)
-    alarms, count = replay_alarms(lake_root, first + timedelta(hours=1), end, step_s=step_s, horizon_s=horizon_s)
+    alarms, count = replay_alarms(lake_root, first + timedelta(hours=1), end, step_s=step_s, horizon_s=horizon_s,
+                                  line_side_stock=line_side_stock)
     stops = pl.read_parquet(plant_dir / "truth" / "shortage_stops.parquet")
     return score(alarms, stops, lines=int(plant["config"]["lines"]), days=(end - first).days, forecasts=count,
                  step_s=step_s, min_lead_s=min_lead_s, horizon_s=horizon_s)
@@ -197,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--faults", action="store_true",
                         help="Inject the default MES/WMS faults (the lake's book stock then drifts from the physical).")
     parser.add_argument("--workdir", type=Path, default=None, help="Keep the plants and lake here.")
+    parser.add_argument("--book", action="store_true",
+                        help="Also score the forecast drawing on the line-side book stock as booked (no backflush).")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="shortage_eval_"))
     plant_dir, lake_root = build_plant_lake(args.days, args.lines, args.seed, workdir, faults=args.faults)
@@ -205,6 +209,11 @@ def main(argv: list[str] | None = None) -> None:
     for window_h in ALARM_WINDOWS_H:
         quality = evaluate_forecast(lake_root, plant_dir, horizon_s=window_h * 3600.0)
         print(f"  alarm horizon {window_h:g} h: " + quality.summary(3600.0))
+    if args.book:
+        print("the same forecast drawing on the line-side book stock as booked (no backflush):")
+        for window_h in ALARM_WINDOWS_H:
+            quality = evaluate_forecast(lake_root, plant_dir, horizon_s=window_h * 3600.0, line_side_stock="book")
+            print(f"  alarm horizon {window_h:g} h: " + quality.summary(3600.0))
     print("replay of the same plant with the WMS issuing at release / on call-off / following the forecast:")
     for outcome in compare_supply(args.days, args.lines, args.seed, workdir, faults=args.faults):
         print(f"  {outcome.policy:<11} shortage stops {outcome.stops:>4} ({outcome.stopped_orders} orders)   "

@@ -37,15 +37,12 @@ def open_work_orders(work_order_events: nw.LazyFrame[Any], production_counts: nw
     production_counts: occurred_us, work_order_id, machine_id, quantity; mes_materials: system_material_code,
     material_id, factor (MES unit -> base unit)."""
     seen = work_order_events.filter(nw.col("occurred_us") < as_of_us)
-    released = (seen.filter(nw.col("event_type") == "work_order_released")
-                .join(mes_materials, left_on="material_code", right_on="system_material_code")
-                .select("work_order_id", "line_id", "material_id",
-                        (nw.col("planned_quantity") * nw.col("factor")).alias("planned_quantity"),
-                        nw.col("occurred_us").alias("released_us"))
-                .unique(["work_order_id"], keep="any"))
+    released = released_orders(work_order_events, mes_materials, as_of_us=as_of_us)
     completed = seen.filter(nw.col("event_type") == "work_order_completed").select("work_order_id").unique()
-    started = (seen.filter(nw.col("event_type") == "work_order_started").select("work_order_id").unique()
-               .with_columns(nw.lit(True).alias("is_started")))
+    # started: its start event, or a count of it (the start report may have been lost or quarantined)
+    started = (started_orders(work_order_events, production_counts.select("occurred_us", "work_order_id"),
+                              as_of_us=as_of_us)
+               .select("work_order_id", nw.lit(True).alias("is_started")))
     first_seq = routing.group_by("material_id", "line_id").agg(nw.col("operation_seq").min())
     first_op = (routing.join(first_seq, on=["material_id", "line_id", "operation_seq"])
                 .select("material_id", "line_id", nw.col("machine_id").alias("first_machine_id"),
@@ -58,6 +55,41 @@ def open_work_orders(work_order_events: nw.LazyFrame[Any], production_counts: nw
             .join(counted, left_on=["work_order_id", "first_machine_id"], right_on=["work_order_id", "machine_id"],
                   how="left")
             .with_columns(nw.col("is_started").fill_null(False), nw.col("first_op_counted").fill_null(0.0)))
+
+
+def started_orders(work_order_events: nw.LazyFrame[Any], *evidence: nw.LazyFrame[Any],
+                   as_of_us: int) -> nw.LazyFrame[Any]:
+    """work_order_id, started_us of every order started before `as_of_us`: its `work_order_started` or
+    `work_order_completed` event, or any other record of the order before then (`evidence`: frames with
+    occurred_us and work_order_id, e.g. operation events, production counts, reported consumption), so an
+    order whose start report was lost or quarantined still counts as started; started_us is the earliest."""
+    seen = work_order_events.filter(nw.col("event_type").is_in(["work_order_started", "work_order_completed"]))
+    frames = [frame.filter(nw.col("occurred_us") < as_of_us).select("work_order_id", "occurred_us")
+              for frame in (seen, *evidence)]
+    return (nw.concat(frames, how="vertical").filter(~nw.col("work_order_id").is_null())
+            .group_by("work_order_id").agg(nw.col("occurred_us").min().alias("started_us")))
+
+
+def released_orders(work_order_events: nw.LazyFrame[Any], mes_materials: nw.LazyFrame[Any], *,
+                    as_of_us: int) -> nw.LazyFrame[Any]:
+    """Orders released before `as_of_us` (one row each): work_order_id, line_id, material_id,
+    planned_quantity (base unit), released_us."""
+    return (work_order_events.filter(nw.col("occurred_us") < as_of_us,
+                                     nw.col("event_type") == "work_order_released")
+            .join(mes_materials, left_on="material_code", right_on="system_material_code")
+            .select("work_order_id", "line_id", "material_id",
+                    (nw.col("planned_quantity") * nw.col("factor")).alias("planned_quantity"),
+                    nw.col("occurred_us").alias("released_us"))
+            .unique(["work_order_id"], keep="any"))
+
+
+def component_standards(orders: nw.LazyFrame[Any], bom: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The orders' rows (`released_orders`, any further columns kept) once per component: material_id becomes
+    the component and standard_quantity = planned quantity x BOM quantity per parent (base unit)."""
+    return (orders.join(bom, left_on="material_id", right_on="parent_material_id")
+            .with_columns(nw.col("component_material_id").alias("material_id"),
+                          (nw.col("planned_quantity") * nw.col("quantity_per_parent")).alias("standard_quantity"))
+            .drop("component_material_id", "quantity_per_parent"))
 
 
 def machine_rate_factors(operation_events: nw.LazyFrame[Any], order_materials: nw.LazyFrame[Any],

@@ -1,5 +1,12 @@
 """From time-phased requirements and stock: when each line side runs short, and the picks that cover it.
 
+- Line-side stock (`line_side_estimate`): what the line's orders can draw on, robust to what MES and WMS
+  fail to report (the way an ERP backflushes and an inventory controller reads a negative balance):
+  the ledger's balance at the line side without the output lots staged there for putaway; minus, for every
+  started order and component, the BOM standard the MES did not report consumed (an unreported consumption,
+  a report quarantined or malformed): the order took it all the same; and, since a line side never holds less
+  than nothing, whenever that running balance drops below zero (an issue or another inbound booking was
+  lost) it starts again from zero.
 - Shortage: per line and material, the line-side stock is drawn down by the requirements in time order
   (`cumulative_quantity`); the line side runs short at the first requirement the stock does not cover
   (`short_at_us`). `shortfall_quantity` is what the whole horizon needs beyond the line-side stock.
@@ -18,6 +25,62 @@ from typing import Any
 import narwhals as nw
 
 US = 1_000_000
+# output lots staged at the line side until they are put away: not material for the line's orders
+STAGING_MOVEMENTS = ("production", "split", "merged", "putaway")
+SETTLE_S = 60.0  # WMS stamps whole seconds, MES microseconds (as transforms.reconciliation allows)
+
+
+def line_side_estimate(line_side_ledger: nw.LazyFrame[Any], reported_consumption: nw.LazyFrame[Any],
+                       started_standards: nw.LazyFrame[Any], *,
+                       settle_s: float = SETTLE_S) -> nw.LazyFrame[Any]:
+    """line_id, material_id, book_quantity, unreported_quantity, restored_quantity, quantity: what is still at
+    each line side for its orders.
+
+    - book_quantity: the ledger's balance at the line side, without the output lots staged there for putaway
+      (`STAGING_MOVEMENTS`: the line's orders draw only on what was issued to it);
+    - unreported_quantity: backflush, per started order and component, of the BOM standard the MES did not
+      report consumed (never negative: over-reported consumption stays as booked);
+    - restored_quantity: book minus backflush, run in time order, cannot hold less than nothing: each time it
+      settles below zero an inbound booking was lost (an issue quarantined), and the estimate starts again from
+      zero. A balance settles after a run of lines no more than `settle_s` apart, so that an issue the WMS
+      stamped a moment after the consumption it fed (whole seconds against microseconds) is not taken for one;
+    - quantity = book_quantity - unreported_quantity + restored_quantity.
+
+    line_side_ledger: line_id, material_id, movement_type, occurred_us, quantity_delta (the ledger lines at the
+    line sides); reported_consumption: work_order_id, material_id, quantity (MES consumption the lake holds);
+    started_standards: work_order_id, line_id, material_id, standard_quantity, started_us (the BOM standard of
+    each component of every started order, with its start; the line is the order's). Pass only records from
+    before the forecast moment."""
+    settle_us = int(settle_s * US)
+    book = (line_side_ledger.filter(~nw.col("movement_type").is_in(list(STAGING_MOVEMENTS)))
+            .select("line_id", "material_id", "occurred_us", nw.col("quantity_delta").cast(nw.Float64).alias("book"),
+                    nw.lit(0.0).alias("unreported")))
+    reported = reported_consumption.group_by("work_order_id", "material_id").agg(
+        nw.col("quantity").sum().alias("reported_quantity"))
+    unreported = (started_standards.group_by("work_order_id", "line_id", "material_id")
+                  .agg(nw.col("standard_quantity").sum(), nw.col("started_us").min())
+                  .join(reported, on=["work_order_id", "material_id"], how="left")
+                  .select("line_id", "material_id", nw.col("started_us").alias("occurred_us"), nw.lit(0.0).alias("book"),
+                          nw.max_horizontal(nw.col("standard_quantity") - nw.col("reported_quantity").fill_null(0.0),
+                                            nw.lit(0.0)).alias("unreported")))
+    keys = ["line_id", "material_id"]
+    # settled balances: the running balance after each run of lines no more than `settle_s` apart
+    gap = nw.col("occurred_us").diff().over(*keys, order_by="occurred_us")
+    windows = (nw.concat([book, unreported], how="vertical")
+               .with_columns((gap.is_null() | (gap > settle_us)).cast(nw.Int64).alias("opens"))
+               .with_columns(nw.col("opens").cum_sum().over(*keys, order_by="occurred_us").alias("window"))
+               .group_by(*keys, "window").agg(nw.col("book").sum(), nw.col("unreported").sum())
+               .with_columns((nw.col("book") - nw.col("unreported")).cum_sum().over(*keys, order_by="window")
+                             .alias("running")))
+    return (windows.group_by(*keys)
+            .agg(nw.col("book").sum().alias("book_quantity"), nw.col("unreported").sum().alias("unreported_quantity"),
+                 nw.col("running").min().alias("lowest"))
+            .with_columns(nw.when(nw.col("lowest") < 0).then(-nw.col("lowest")).otherwise(nw.lit(0.0))
+                          .alias("restored_quantity"))
+            .with_columns((nw.col("book_quantity") - nw.col("unreported_quantity") + nw.col("restored_quantity"))
+                          .alias("quantity"))
+            .filter(~nw.col("line_id").is_null())
+            .select(*keys, "book_quantity", "unreported_quantity", "restored_quantity", "quantity"))
 
 
 def shortage_forecast(requirements: nw.LazyFrame[Any], line_side_stock: nw.LazyFrame[Any],

@@ -1,9 +1,13 @@
 """Inputs of the look-ahead transforms read from the lake, and one forecast at any moment (point in time).
 
-`load_inputs` reads what the forecast needs once (MES work order, operation and count events, BOM, routing,
-shift calendar, the inventory ledger, locations, observed issue lead times) with times as epoch
+`load_inputs` reads what the forecast needs once (MES work order, operation and count events, MES consumption,
+BOM, routing, shift calendar, the inventory ledger, locations, observed issue lead times) with times as epoch
 microseconds; `forecast_at(inputs, as_of)` then uses only records that occurred before `as_of`, so replaying it
 at past moments gives what the forecast would have said then (`plantlake.shortage_eval`).
+
+The line-side stock it draws on is the ledger's corrected for what MES and WMS fail to report (`line_side_at`,
+`transforms.shortages.line_side_estimate`): unreported consumption is backflushed at the BOM standard of every
+started order, output lots staged for putaway are not supply, and a balance below zero restarts from zero.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow, lazy_frame
 from lakehouse.errors import QueryError
-from transforms.material_requirements import line_material_requirements, machine_rate_factors, open_work_orders
+from transforms.material_requirements import (component_standards, line_material_requirements, machine_rate_factors,
+                                              open_work_orders, released_orders, started_orders)
 from transforms.shift_calendar import calendar_boundaries
-from transforms.shortages import pick_suggestions, shortage_forecast
+from transforms.shortages import line_side_estimate, pick_suggestions, shortage_forecast
 from transforms.units import unit_factors_to_base
 
 DEFAULT_LEAD_TIME_S = 3600.0
 RATE_LOOKBACK_S = 7 * 86400.0
 STORAGE_TYPES = ("warehouse_bin",)
+LINE_SIDE_STOCK = ("backflushed", "book")
 NEEDED = ("mes_work_order_events", "dim_routing", "dim_bom", "fct_inventory_ledger", "dim_location",
           "map_material_code", "dim_shift", "dim_plant")
 
@@ -40,9 +46,10 @@ class LookaheadInputs:
     routing: pl.DataFrame
     bom: pl.DataFrame
     work_periods: pl.DataFrame
-    ledger: pl.DataFrame  # occurred_us, material_id, lot_id, location_id, quantity_delta
+    ledger: pl.DataFrame  # occurred_us, material_id, lot_id, location_id, quantity_delta, movement_type
     locations: pl.DataFrame  # location_id, location_type, line_id
     issues: pl.DataFrame  # occurred_us, lead_time_s (WMS issues to the line with their request time)
+    consumption: pl.DataFrame  # occurred_us, work_order_id, material_id, quantity (MES consumption, base unit)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,14 @@ def load_inputs(delta: DeltaLake) -> LookaheadInputs:
                      .select("system_material_code", "material_id", pl.col("factor_to_base").alias("factor")))
     ledger = (delta.scan("fct_inventory_ledger")
               .select(_us("occurred_at").alias("occurred_us"), "material_id", "lot_id", "location_id",
-                      "quantity_delta").collect())
+                      "quantity_delta", "movement_type").collect())
+    consumption = pl.DataFrame(schema={"occurred_us": pl.Int64, "work_order_id": pl.String, "material_id": pl.String,
+                                       "quantity": pl.Float64})
+    if delta.exists("fct_inventory_movements"):
+        consumption = (delta.scan("fct_inventory_movements")
+                       .filter(pl.col("movement_type") == "consumption", pl.col("work_order_id").is_not_null())
+                       .select(_us("occurred_at").alias("occurred_us"), "work_order_id", "material_id",
+                               pl.col("quantity").cast(pl.Float64)).collect())
     issues = pl.DataFrame(schema={"occurred_us": pl.Int64, "lead_time_s": pl.Float64})
     if delta.exists("wms_transactions"):
         issues = (delta.scan("wms_transactions")
@@ -92,7 +106,8 @@ def load_inputs(delta: DeltaLake) -> LookaheadInputs:
     return LookaheadInputs(wo, ops, counts, mes_materials, pl.from_arrow(delta.read_arrow("dim_routing")),
                            pl.from_arrow(delta.read_arrow("dim_bom")), _work_periods(delta, wo), ledger,
                            pl.from_arrow(delta.read_arrow("dim_location")).select("location_id", "location_type",
-                                                                                  "line_id"), issues)
+                                                                                  "line_id"), issues,
+                           consumption)
 
 
 def _work_periods(delta: DeltaLake, work_orders: pl.DataFrame) -> pl.DataFrame:
@@ -115,8 +130,14 @@ def _work_periods(delta: DeltaLake, work_orders: pl.DataFrame) -> pl.DataFrame:
 
 
 def forecast_at(inputs: LookaheadInputs, as_of: datetime, *, horizon_s: float = 8 * 3600.0,
-                engine: str = "polars", spark: Any = None) -> Forecast:
-    """Requirements, shortages and picks as the lake knew them just before `as_of` (UTC)."""
+                engine: str = "polars", spark: Any = None, line_side_stock: str = "backflushed") -> Forecast:
+    """Requirements, shortages and picks as the lake knew them just before `as_of` (UTC).
+
+    `line_side_stock`: "backflushed" (the default) draws on the book corrected by backflush
+    (`line_side_at`); "book" on the ledger's line-side balance as booked (what the forecast did before,
+    kept to measure what the correction is worth: `python -m plantlake.shortage_eval --book`)."""
+    if line_side_stock not in LINE_SIDE_STOCK:
+        raise ValueError(f"line_side_stock must be one of {', '.join(LINE_SIDE_STOCK)}, not {line_side_stock!r}")
     as_of_us = int(as_of.timestamp() * 1_000_000)
 
     def frame(data: pl.DataFrame) -> Any:
@@ -126,7 +147,6 @@ def forecast_at(inputs: LookaheadInputs, as_of: datetime, *, horizon_s: float = 
     stock = (before.group_by("material_id", "lot_id", "location_id")
              .agg(pl.col("quantity_delta").sum().alias("quantity"), pl.col("occurred_us").min().alias("received_at_us"))
              .join(inputs.locations, on="location_id"))
-    line_side = stock.filter(pl.col("location_type") == "line_side").select("line_id", "material_id", "quantity")
     storage = stock.filter(pl.col("location_type").is_in(STORAGE_TYPES), pl.col("quantity") > 0)
     lots = (storage.drop("received_at_us")
             .join(before.group_by("lot_id").agg(pl.col("occurred_us").min().alias("received_at_us")), on="lot_id")
@@ -141,6 +161,11 @@ def forecast_at(inputs: LookaheadInputs, as_of: datetime, *, horizon_s: float = 
     requirements = _collect(line_material_requirements(
         orders, frame(inputs.bom), frame(pl.from_arrow(collect_arrow(rates))), frame(inputs.work_periods),
         as_of_us=as_of_us, horizon_s=horizon_s))
+    if line_side_stock == "book":
+        line_side = _line_side_ledger(inputs, as_of_us).group_by("line_id", "material_id").agg(
+            pl.col("quantity_delta").sum().alias("quantity"))
+    else:
+        line_side = _collect(_line_side_estimate(inputs, as_of_us, frame)).select("line_id", "material_id", "quantity")
     shortages = _collect(shortage_forecast(frame(requirements), frame(line_side),
                                            frame(storage.select("material_id", "quantity"))))
     lead = inputs.issues.filter(pl.col("occurred_us") < as_of_us)["lead_time_s"]
@@ -149,6 +174,39 @@ def forecast_at(inputs: LookaheadInputs, as_of: datetime, *, horizon_s: float = 
     picks = _collect(pick_suggestions(frame(shortages), frame(lots), frame(line_sides), lead_time_s=lead_time_s))
     return Forecast(*(_as_times(frame).select(CATALOG[table].schema.names) for frame, table in (
         (requirements, "line_material_requirements"), (shortages, "shortage_forecast"), (picks, "pick_suggestions"))))
+
+
+def line_side_at(inputs: LookaheadInputs, as_of: datetime, *, engine: str = "polars",
+                 spark: Any = None) -> pl.DataFrame:
+    """What the forecast counts on at each line side just before `as_of`: line_id, material_id, book_quantity,
+    unreported_quantity, restored_quantity, quantity (`transforms.shortages.line_side_estimate`)."""
+    as_of_us = int(as_of.timestamp() * 1_000_000)
+    return _collect(_line_side_estimate(inputs, as_of_us, lambda data: lazy_frame(data.to_arrow(), engine,
+                                                                                   spark=spark)))
+
+
+def _line_side_ledger(inputs: LookaheadInputs, as_of_us: int) -> pl.DataFrame:
+    """The ledger lines at the line sides before `as_of_us`: line_id, material_id, movement_type, occurred_us,
+    quantity_delta."""
+    return (inputs.ledger.filter(pl.col("occurred_us") < as_of_us)
+            .join(inputs.locations.filter(pl.col("location_type") == "line_side"), on="location_id")
+            .select("line_id", "material_id", "movement_type", "occurred_us", "quantity_delta"))
+
+
+def _line_side_estimate(inputs: LookaheadInputs, as_of_us: int, frame: Any) -> Any:
+    """The line-side book corrected by backflush: every order started before `as_of_us` (its start or
+    completion, an operation, a count or a consumption of it on record) has taken its BOM standard from its
+    line side, reported or not; a balance below zero restarts from zero."""
+    evidence = [frame(data.select("occurred_us", "work_order_id"))
+                for data in (inputs.operation_events, inputs.production_counts, inputs.consumption)
+                if {"occurred_us", "work_order_id"} <= set(data.columns)]
+    started = started_orders(frame(inputs.work_order_events), *evidence, as_of_us=as_of_us)
+    standards = component_standards(
+        released_orders(frame(inputs.work_order_events), frame(inputs.mes_materials), as_of_us=as_of_us)
+        .join(started, on="work_order_id"), frame(inputs.bom))
+    reported = frame(inputs.consumption.filter(pl.col("occurred_us") < as_of_us)
+                     .select("work_order_id", "material_id", "quantity"))
+    return line_side_estimate(frame(_line_side_ledger(inputs, as_of_us)), reported, standards)
 
 
 def _collect(frame: Any) -> pl.DataFrame:

@@ -9,8 +9,9 @@ import pytest
 
 from lakehouse.engines import collect_arrow, lazy_frame
 from lakehouse.parity import assert_engine_parity
-from transforms.material_requirements import line_material_requirements, machine_rate_factors, open_work_orders
-from transforms.shortages import pick_suggestions, shortage_forecast
+from transforms.material_requirements import (component_standards, line_material_requirements, machine_rate_factors,
+                                              open_work_orders, released_orders, started_orders)
+from transforms.shortages import line_side_estimate, pick_suggestions, shortage_forecast
 
 US = 1_000_000
 T0 = 1_768_000_000 * US  # the forecast moment (epoch us)
@@ -80,6 +81,17 @@ def test_open_orders_see_only_the_past():
                                       as_of_us=T0)).sort("work_order_id")
     assert orders.select("work_order_id", "is_started", "first_machine_id", "first_op_counted").rows() == [
         ("WO1", True, "M1", 40.0), ("WO2", False, "M1", 0.0), ("WO3", False, "M1", 0.0)]
+
+
+def test_an_order_whose_start_report_was_lost_is_started_by_its_counts():
+    events = pl.from_arrow(EVENTS).filter(pl.col("event_type") != "work_order_started").to_arrow()
+    orders = collect(open_work_orders(frame(events), frame(COUNTS), frame(MES_MATERIALS), frame(ROUTING),
+                                      as_of_us=T0)).sort("work_order_id")
+    assert orders.select("work_order_id", "is_started").rows() == [("WO1", True), ("WO2", False), ("WO3", False)]
+    started = collect(started_orders(frame(events), frame(COUNTS.select(["occurred_us", "work_order_id"])),
+                                     as_of_us=T0)).sort("work_order_id")
+    # WO0 by its completion, WO1 by its first count
+    assert started.rows() == [("WO0", T0 - 6 * HOUR), ("WO1", T0 - 2 * HOUR)]
 
 
 def test_requirements_are_phased_by_the_first_machine_queue_and_the_shift_calendar():
@@ -166,3 +178,65 @@ def test_parity_shortages_and_picks(spark):
     picks = assert_engine_parity(pick_suggestions, {"shortages": result.polars.to_arrow(), "warehouse_lots": WAREHOUSE,
                                                     "line_sides": LINE_SIDES}, spark=spark, lead_time_s=600.0)
     assert picks.rows == 2
+
+
+# Line-side stock robust to MES/WMS reporting faults, on one line L1 (times on whole minutes: W is one).
+W = T0 - T0 % (60 * US) - 60 * 60 * US
+LEDGER_SCHEMA = {"line_id": pl.String, "material_id": pl.String, "movement_type": pl.String,
+                 "occurred_us": pl.Int64, "quantity_delta": pl.Float64}
+LINE_LEDGER = table([
+    # RM: 100 issued; WO1 reported its 60; WO2 (standard 30) reported nothing: the book says 40, 10 are there
+    ("L1", "RM", "issue", W, 100.0), ("L1", "RM", "consumption", W + 60 * US, -60.0),
+    # SF: an output lot staged for putaway (produced, put away in part): not the line's supply
+    ("L1", "SF", "production", W, 500.0), ("L1", "SF", "putaway", W + 120 * US, -300.0),
+    # RM2: WO3 consumed 50 whose issue was quarantined (book -50), then 80 issued: 80 are there
+    ("L1", "RM2", "consumption", W + 180 * US, -50.0), ("L1", "RM2", "issue", W + 300 * US, 80.0),
+    # RM3: WO4 consumed 20 a second before the WMS stamped their issue: a clock difference, nothing lost
+    ("L1", "RM3", "consumption", W + 420 * US, -20.0), ("L1", "RM3", "issue", W + 421 * US, 20.0),
+    # RM4: the same across a minute's end (the WMS rounded 8:59.7 up to 9:00)
+    ("L1", "RM4", "consumption", W + 539_700_000, -5.0), ("L1", "RM4", "issue", W + 540 * US, 5.0),
+], LEDGER_SCHEMA)
+REPORTED = table([("WO1", "RM", 60.0), ("WO3", "RM2", 50.0), ("WO4", "RM3", 20.0), ("WO5", "RM4", 5.0)],
+                 {"work_order_id": pl.String, "material_id": pl.String, "quantity": pl.Float64})
+STANDARDS = table([("WO1", "L1", "RM", 60.0, W + 60 * US), ("WO2", "L1", "RM", 30.0, W + 240 * US),
+                   ("WO3", "L1", "RM2", 50.0, W + 180 * US), ("WO4", "L1", "RM3", 20.0, W + 420 * US),
+                   ("WO5", "L1", "RM4", 5.0, W + 539_700_000)],
+                  {"work_order_id": pl.String, "line_id": pl.String, "material_id": pl.String,
+                   "standard_quantity": pl.Float64, "started_us": pl.Int64})
+
+
+def test_line_side_estimate_backflushes_unreported_consumption_and_restores_lost_issues():
+    rows = collect(line_side_estimate(frame(LINE_LEDGER), frame(REPORTED), frame(STANDARDS))).sort("material_id")
+    assert rows.select("material_id", "book_quantity", "unreported_quantity", "restored_quantity",
+                       "quantity").rows() == [
+        ("RM", 40.0, 30.0, 0.0, 10.0), ("RM2", 30.0, 0.0, 50.0, 80.0), ("RM3", 0.0, 0.0, 0.0, 0.0),
+        ("RM4", 0.0, 0.0, 0.0, 0.0)]
+
+
+def test_line_side_estimate_trusts_a_book_that_is_right():
+    """No fault: every consumption reported, every issue booked: the estimate is the book (without staging)."""
+    reported = table([("WO1", "RM", 60.0), ("WO2", "RM", 30.0), ("WO3", "RM2", 50.0), ("WO4", "RM3", 20.0),
+                      ("WO5", "RM4", 5.0)],
+                     {"work_order_id": pl.String, "material_id": pl.String, "quantity": pl.Float64})
+    ledger = pl.concat([pl.from_arrow(LINE_LEDGER), pl.DataFrame(
+        [("L1", "RM", "consumption", W + 240 * US, -30.0), ("L1", "RM2", "issue", W + 120 * US, 50.0)],
+        schema=LEDGER_SCHEMA, orient="row")]).to_arrow()
+    rows = collect(line_side_estimate(frame(ledger), frame(reported), frame(STANDARDS))).sort("material_id")
+    assert rows.select("material_id", "quantity", "restored_quantity").rows() == [
+        ("RM", 10.0, 0.0), ("RM2", 80.0, 0.0), ("RM3", 0.0, 0.0), ("RM4", 0.0, 0.0)]
+
+
+def test_standards_of_started_orders():
+    released = released_orders(frame(EVENTS), frame(MES_MATERIALS), as_of_us=T0)
+    started = started_orders(frame(EVENTS), as_of_us=T0)
+    rows = collect(component_standards(released.join(started, on="work_order_id"), frame(BOM))).sort("work_order_id")
+    # WO0 reported only its completion, WO1 its start; WO2 and WO3 wait
+    assert rows.select("work_order_id", "line_id", "material_id", "standard_quantity", "started_us").rows() == [
+        ("WO0", "L1", "RM", 20.0, T0 - 6 * HOUR), ("WO1", "L1", "RM", 200.0, T0 - 4 * HOUR)]
+
+
+def test_parity_line_side_estimate(spark):
+    result = assert_engine_parity(line_side_estimate, {"line_side_ledger": LINE_LEDGER,
+                                                       "reported_consumption": REPORTED,
+                                                       "started_standards": STANDARDS}, spark=spark)
+    assert result.rows == 4
