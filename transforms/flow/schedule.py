@@ -131,8 +131,11 @@ def fifo_schedule(operations: pl.DataFrame) -> dict[tuple[str, int], tuple[float
     return result
 
 
-def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0, workers: int = 2) -> ScheduleSuggestion:
-    """Solve the problem with CP-SAT (see the module docstring) and compare with FIFO."""
+def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) -> ScheduleSuggestion:
+    """Solve the problem with CP-SAT (see the module docstring) and compare with FIFO.
+
+    One search worker, a fixed seed and a deterministic time limit: the same problem gives the same plan on every
+    run and engine (parallel workers return whichever of several equally good plans they reach first)."""
     from ortools.sat.python import cp_model
 
     ops = problem.operations.sort("work_order_id", "operation_seq")
@@ -177,8 +180,10 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0, wo
         model.add_hint(starts[index], min(horizon, int(fifo_start // MINUTE)))
     model.minimize(sum(tardiness) * (horizon + 1) + makespan)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.num_workers = workers
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = time_limit_s
+    solver.parameters.max_time_in_seconds = 3 * time_limit_s  # a guard only; the deterministic limit decides
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"CP-SAT found no schedule ({solver.status_name(status)}) within {time_limit_s} s")
@@ -224,7 +229,9 @@ def schedule_problem(*, line_id: str, now: datetime, released: pl.DataFrame, ope
             .select("work_order_id", "operation_seq").unique())
     started = (events.filter(pl.col("event_type") == "operation_started").group_by("work_order_id", "operation_seq")
                .agg(pl.col("occurred_at").min().alias("started_at")))
-    steps = (open_orders.with_columns(pl.col("released_at").rank("ordinal").cast(pl.Int64).alias("release_rank"))
+    # release order, ties (orders released together) by id: the same rank whatever order the rows were read in
+    steps = (open_orders.sort("released_at", "work_order_id")
+             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("release_rank"))
              .join(routings.filter(pl.col("line_id") == line_id).drop("line_id"), on="material_id")
              .join(done, on=["work_order_id", "operation_seq"], how="anti")
              .join(started, on=["work_order_id", "operation_seq"], how="left"))
