@@ -9,7 +9,10 @@ and published like every run (write-audit-publish), so `plantlake stock` and `La
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -60,42 +63,115 @@ class InventoryRefresher:
         self.quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
     def refresh(self) -> RefreshOutcome:
-        since = last_refreshed_at(self.lake)
+        before = last_movements_source_version(self.lake)
         started = datetime.now(timezone.utc)
         for table in MOVEMENT_SOURCES:  # a lake fed only by messages may lack a source so far: empty, not missing
             self.lake.create(table)
-        instance = dg.DagsterInstance.ephemeral()
-        result = self.job.execute_in_process(instance=instance, raise_on_error=False, run_config=self.quiet)
-        rows = publish_run(instance, result.run_id, self.lake, self.checks)
+        with dg.DagsterInstance.ephemeral() as instance:  # disposed here: its SQLite belongs to this thread
+            result = self.job.execute_in_process(instance=instance, raise_on_error=False, run_config=self.quiet)
+            rows = publish_run(instance, result.run_id, self.lake, self.checks)
         finished = datetime.now(timezone.utc)
         published = sum(r["is_published"] for r in rows)
         freshness = pl.DataFrame()
         if result.success and published:
-            freshness = record_freshness(self.lake, since=since, landed_until=started, refreshed_at=finished,
-                                         run_id=result.run_id)
+            runs = ingest_runs_between(self.lake, before, last_movements_source_version(self.lake))
+            freshness = record_freshness(self.lake, runs=runs,
+                                         landed_until=started, refreshed_at=finished, run_id=result.run_id)
         return RefreshOutcome(result.success, result.run_id, (finished - started).total_seconds(), published,
                               freshness)
 
 
-def last_refreshed_at(lake: DeltaLake) -> datetime | None:
-    """When movements were last refreshed (by this loop, `plantlake run` or the landing sensor's runs)."""
+class RefreshLoop:
+    """Runs a refresher in its own thread beside the landing: after rows landed, at most every `interval_s`.
+
+    Landing and refresh write different tables (bronze; silver and gold), and a refresh reads bronze as of one
+    version, so neither waits for the other: rows that land while a refresh runs are taken by the next one."""
+
+    def __init__(self, refresher: InventoryRefresher, interval_s: float,
+                 report: Callable[[RefreshOutcome], None] = lambda _: None,
+                 on_crash: Callable[[], None] = lambda: None) -> None:
+        """`on_crash` runs when a refresh raises (the listener stops: landing without refreshing would leave
+        stock silently stale); `finish()` re-raises the error."""
+        self.refresher, self.interval_s, self.report, self.on_crash = refresher, interval_s, report, on_crash
+        self._pending = 0
+        self._landed = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="plantlake-refresh", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def landed(self, rows: int) -> None:
+        with self._landed:
+            self._pending += rows
+            self._landed.notify()
+
+    def finish(self, timeout_s: float = 600.0) -> None:
+        """Stop after one last refresh of what is still pending; re-raise a refresh that crashed."""
+        with self._landed:
+            self._stopping = True
+            self._landed.notify()
+        self._thread.join(timeout_s)
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        last = 0.0
+        try:
+            while True:
+                with self._landed:
+                    while not self._pending and not self._stopping:
+                        self._landed.wait(0.5)
+                    if not self._pending:
+                        return  # stopping, nothing left
+                    pending_since_wait = time.monotonic()
+                wait = self.interval_s - (pending_since_wait - last)
+                if wait > 0 and not self._stopping:
+                    time.sleep(wait)
+                with self._landed:
+                    self._pending = 0
+                last = time.monotonic()
+                self.report(self.refresher.refresh())
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that calls finish()
+            self.error = exc
+            self.on_crash()
+
+
+def last_movements_source_version(lake: DeltaLake) -> int | None:
+    """The version of `dirty_partitions` the latest movements refresh read (None before the first)."""
     if not lake.exists("refresh_log"):
         return None
-    return (lake.scan("refresh_log").filter(pl.col("table_name") == "fct_inventory_movements")
-            .select(pl.col("refreshed_at").max()).collect().item())
+    log = (lake.scan("refresh_log").filter(pl.col("table_name") == "fct_inventory_movements")
+           .sort("refreshed_at").select("source_version").collect())
+    return log["source_version"][-1] if log.height else None
 
 
-def record_freshness(lake: DeltaLake, *, since: datetime | None, landed_until: datetime, refreshed_at: datetime,
+def ingest_runs_between(lake: DeltaLake, before: int | None, until: int | None) -> list[str]:
+    """Ingest runs that marked event dates dirty after version `before` of `dirty_partitions` (from the start
+    when None) up to version `until`: the runs a movements refresh that read `until` took in, after the one that
+    read `before` (rows landing while a refresh runs belong to the next one)."""
+    if until is None or not lake.exists("dirty_partitions"):
+        return []
+
+    def runs(version: int) -> pl.LazyFrame:
+        return pl.scan_delta(lake.uri("dirty_partitions"), version=version).select("ingest_run_id").unique()
+
+    taken = runs(until)
+    if before is not None:
+        taken = taken.join(runs(before), on="ingest_run_id", how="anti")
+    return sorted(taken.collect()["ingest_run_id"].to_list())
+
+
+def record_freshness(lake: DeltaLake, *, runs: list[str], landed_until: datetime, refreshed_at: datetime,
                      run_id: str | None = None) -> pl.DataFrame:
-    """One row per source and channel with the rows landed after the previous refresh (`since`) and before this
-    one started (`landed_until`): those reached gold with this refresh."""
+    """One row per source and channel with the rows of ingest `runs` (those this refresh took in), with their
+    lag to `refreshed_at`; `landed_until` (when the refresh started) is recorded beside."""
     frames = []
     for table in MOVEMENT_SOURCES:
-        if not lake.exists(table):
+        if not lake.exists(table) or not runs:
             continue
-        scan = lake.scan(table).filter(pl.col("ingested_at") <= landed_until)
-        if since is not None:
-            scan = scan.filter(pl.col("ingested_at") > since)
+        scan = lake.scan(table).filter(pl.col("ingest_run_id").is_in(runs))
         frames.append(scan.select(pl.lit(table).alias("source"), "occurred_at", "ingested_at",
                                   pl.when(pl.col("source_file").str.starts_with("messages/"))
                                   .then(pl.lit("messages")).otherwise(pl.lit("files")).alias("channel")))

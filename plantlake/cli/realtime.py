@@ -26,12 +26,13 @@ SPOOL = click.option("--spool", "spool_dir", type=click.Path(file_okay=False, pa
               help="Topic to subscribe (repeatable); default plant/<site>/mes/+ and plant/<site>/wms/+.")
 @click.option("--client-id", default="plantlake-listen", show_default=True,
               help="MQTT client id: the broker keeps this session's unacknowledged messages across restarts.")
-@click.option("--batch-size", type=click.IntRange(1, 5000), default=2000, show_default=True,
-              help="Messages per micro-batch at most.")
+@click.option("--batch-size", type=click.IntRange(1, 20000), default=5000, show_default=True,
+              help="Messages per micro-batch at most (a batch closes when full or --batch-interval after its "
+                   "first message, so batches grow only while the listener catches up with a backlog).")
 @click.option("--batch-interval", "batch_interval_s", type=click.FloatRange(0.01, 60), default=1.0,
               show_default=True, help="Seconds the oldest waiting message waits for its batch to fill.")
 @click.option("--refresh", is_flag=True, help="Extend movements, the ledger and stock from the landed events "
-              "(incrementally) after batches, and record each source's freshness.")
+              "(incrementally) in a thread beside the landing, and record each source's freshness.")
 @click.option("--refresh-interval", "refresh_interval_s", type=click.FloatRange(0.0), default=2.0,
               show_default=True, help="Least seconds between two refreshes.")
 @click.option("--duration", "duration_s", type=click.FloatRange(0.0), default=None,
@@ -61,35 +62,36 @@ def listen_command(lake: Lake, broker_url: str, site: str, topics: tuple[str, ..
         raise click.ClickException(str(exc)) from None
     click.echo(f"listening on {settings.describe()} to {', '.join(chosen)} as {client_id}"
                f"{' (refreshing stock)' if refresher else ''}")
-    pending = {"landed": 0, "last": 0.0}
+    refreshing = None
+    if refresher is not None:
+        from pipelines.realtime import RefreshLoop
 
-    def maybe_refresh(force: bool = False) -> None:
-        if refresher is None or not pending["landed"]:
-            return
-        if not force and time.monotonic() - pending["last"] < refresh_interval_s:
-            return
-        pending["landed"], pending["last"] = 0, time.monotonic()
-        outcome = refresher.refresh()
-        lag = ""
-        if not outcome.freshness.is_empty():
-            lag = f", landed -> gold p95 {outcome.freshness['landed_to_gold_p95_s'].max():.1f} s"
-        click.echo(f"refresh {outcome.run_id[:8]}: {'published' if outcome.published else 'NOT published'} "
-                   f"{outcome.published} table versions in {outcome.seconds:.1f} s{lag}", err=not outcome.success)
+        refreshing = RefreshLoop(refresher, refresh_interval_s, report=_report_refresh, on_crash=stop.set)
+        refreshing.start()
 
     def after_batch(outcomes) -> None:  # noqa: ANN001
         for o in outcomes:
             click.echo(f"batch {listener.stats.batches}: {o.kind} {o.outcome.rows_read:,} records: "
                        f"{o.outcome.rows_landed:,} landed, {o.outcome.rows_quarantined:,} quarantined, "
                        f"{o.outcome.rows_duplicate:,} duplicate")
-            pending["landed"] += o.outcome.rows_landed
-        maybe_refresh()
+            if refreshing is not None:
+                refreshing.landed(o.outcome.rows_landed)
 
     try:
-        listener.run(stop, after_batch=after_batch, idle=maybe_refresh)
-        maybe_refresh(force=True)
+        listener.run(stop, after_batch=after_batch)
     finally:
         listener.stop()
+        if refreshing is not None:
+            refreshing.finish()  # one last refresh of what landed since the previous one
     click.echo(listener.stats.line())
+
+
+def _report_refresh(outcome) -> None:  # noqa: ANN001
+    lag = ""
+    if not outcome.freshness.is_empty():
+        lag = f", landed -> gold p95 {outcome.freshness['landed_to_gold_p95_s'].max():.1f} s"
+    click.echo(f"refresh {outcome.run_id[:8]}: {'published' if outcome.published else 'NOT published'} "
+               f"{outcome.published} table versions in {outcome.seconds:.1f} s{lag}", err=not outcome.success)
 
 
 def _refresher(lake: Lake, spool_dir: Path):  # noqa: ANN202

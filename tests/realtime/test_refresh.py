@@ -90,3 +90,29 @@ def test_the_freshness_check_fails_when_landed_rows_wait_too_long(tmp_path: Path
     check = landed_rows_reach_gold(lake=LakeResource(lake_root=str(tmp_path / "lake")))
     assert not check.passed and check.metadata["slowest_p95_s"].value == pytest.approx(300.0)
     assert isinstance(check, dg.AssetCheckResult)
+
+
+def test_the_refresh_loop_runs_beside_the_landing_and_every_landed_row_reaches_stock_once(
+        master_lake_of_a_plant: Path, tmp_path: Path) -> None:
+    """`plantlake listen --refresh`: batches land while refreshes run in their own thread; when the loop
+    finishes, stock holds every lot, and the freshness rows count each landed row once (in the refresh that
+    took its ingest run in), however landing and refreshing interleaved."""
+    from pipelines.realtime import RefreshLoop
+
+    lake = DeltaLake(master_lake_of_a_plant)
+    outcomes = []
+    loop = RefreshLoop(InventoryRefresher(master_lake_of_a_plant, tmp_path / "spool"), 0.0, report=outcomes.append)
+    loop.start()
+    now = datetime.now(timezone.utc).isoformat()
+    numbers = range(100, 160)
+    for first in range(100, 160, 10):
+        batch = [receipt(i, now) for i in range(first, first + 10)]
+        landed = land_messages(Lander(lake, tmp_path / "spool"), "wms", batch)
+        loop.landed(landed.outcome.rows_landed)
+    loop.finish()
+    assert outcomes and all(o.success for o in outcomes)
+    lots = set(Lake(master_lake_of_a_plant).stock(material="RM-1001")["lot_id"].to_list())
+    assert {f"LOT-RT{i:05d}" for i in numbers} <= lots
+    runs = {o.run_id for o in outcomes}
+    freshness = lake.scan("source_freshness").filter(pl.col("refresh_run_id").is_in(list(runs))).collect()
+    assert freshness["rows"].sum() == len(numbers)
