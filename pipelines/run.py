@@ -34,16 +34,32 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def full_refresh_config(job: dg.JobDefinition) -> dict:
+    """Run config asking every incremental asset of `job` (those configured by `RefreshConfig`: movements, the
+    ledger, genealogy) for a full refresh: recomputed from bronze and overwritten, whatever earlier runs left."""
+    ops = {}
+    for node in job.graph.node_defs:
+        schema = node.config_schema
+        fields = getattr(schema.config_type, "fields", {}) if schema is not None and schema.config_type else {}
+        if "full_refresh" in fields:
+            ops[node.name] = {"config": {"full_refresh": True}}
+    return {"ops": ops}
+
+
 def run_everything(*, lake_root: Path, source_dir: Path, echo: Callable[[str], None] = print,
-                   job_name: str = "materialize_everything") -> RunOutcome:
+                   job_name: str = "materialize_everything", full_refresh: bool = False) -> RunOutcome:
     """Execute `materialize_everything` (or another job of the code location) in-process, recorded in the
-    Dagster instance (`dagster_instance`), then publish what it wrote."""
+    Dagster instance (`dagster_instance`), then publish what it wrote. With `full_refresh`, silver and gold are
+    rebuilt from bronze (every other asset already recomputes what it writes on every run)."""
     defs = build_definitions(lake_root=str(lake_root), source_dir=str(source_dir))
     job = defs.resolve_job_def(job_name)
     instance = dagster_instance()
     level = os.environ.get("PLANTLAKE_LOG_LEVEL", "WARNING").upper()
-    quiet = {"loggers": {"console": {"config": {"log_level": level}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": level}}}}
+    if full_refresh:
+        run_config |= full_refresh_config(job)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                    tags={"plantlake/full_refresh": "true"} if full_refresh else None)
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     failed_checks = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}"
                            for c in result.get_asset_check_evaluations()

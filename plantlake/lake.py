@@ -359,12 +359,13 @@ class Lake:
         return replay_quarantined(self.store, landing_root=Path(source_dir))
 
     # ---- operations ------------------------------------------------------------------------------
-    def run(self, source_dir: str | Path, *, echo: Any = print) -> Any:
+    def run(self, source_dir: str | Path, *, echo: Any = print, full_refresh: bool = False) -> Any:
         """Materialize every asset (master data, bronze landing, silver, gold) from a landing folder, with
-        every blocking check; returns the run's outcome (success, run_id, materialized, failed_checks)."""
+        every blocking check; returns the run's outcome (success, run_id, materialized, failed_checks).
+        `full_refresh=True` rebuilds silver and gold from bronze (after a crash or a bug left them wrong)."""
         from plantlake.operations import run_everything
 
-        return run_everything(self.store, Path(source_dir), echo)
+        return run_everything(self.store, Path(source_dir), echo, full_refresh=full_refresh)
 
     def ingest(self, source_dir: str | Path, *, progress: Any = None) -> Any:
         """Land every new file of a landing folder in bronze; returns the run id and per-source counts."""

@@ -32,12 +32,14 @@ class MaintenanceReport:
     version: int
 
 
-def run_everything(lake: DeltaLake, source_dir: Path, echo: Callable[[str], None] = print) -> object:
-    """Materialize every asset in-process (master data, bronze landing, silver, gold) with every check."""
+def run_everything(lake: DeltaLake, source_dir: Path, echo: Callable[[str], None] = print, *,
+                   full_refresh: bool = False) -> object:
+    """Materialize every asset in-process (master data, bronze landing, silver, gold) with every check; with
+    `full_refresh`, silver and gold are rebuilt from bronze instead of refreshed incrementally."""
     from pipelines.run import run_everything as run_job
 
     with lake_writer(lake.root, "run"):
-        return run_job(lake_root=lake.root, source_dir=source_dir, echo=echo)
+        return run_job(lake_root=lake.root, source_dir=source_dir, echo=echo, full_refresh=full_refresh)
 
 
 def ingest(lake: DeltaLake, source_dir: Path, progress: Callable[[object], None] | None = None) -> IngestReport:

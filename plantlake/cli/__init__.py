@@ -158,13 +158,15 @@ SOURCE = click.option("--source", "source_dir", type=click.Path(file_okay=False,
 
 @main.command()
 @SOURCE
+@click.option("--full-refresh", is_flag=True, help="Rebuild silver and gold from bronze instead of refreshing "
+              "them incrementally (movements, ledger and genealogy recomputed and overwritten).")
 @click.pass_obj
-def run(lake: Lake, source_dir: Path) -> None:
+def run(lake: Lake, source_dir: Path, full_refresh: bool) -> None:
     """Materialize every asset in-process (no Dagster web server needed) and print the lake and its counts.
 
     Progress per asset goes to standard error (a bar on a terminal, log lines otherwise)."""
     _require_landing_folder(source_dir)
-    outcome = run_with_progress(lake, source_dir)
+    outcome = run_with_progress(lake, source_dir, full_refresh=full_refresh)
     _print_tables(lake)
     if not outcome.success:
         raise click.ClickException(f"run {outcome.run_id} failed: {outcome.failure}")

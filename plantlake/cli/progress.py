@@ -245,7 +245,7 @@ def asset_tables() -> set[str]:
     return {".".join(key.path) for key in keys}
 
 
-def run_with_progress(lake: Any, source_dir: Path, label: str = "run") -> Any:
+def run_with_progress(lake: Any, source_dir: Path, label: str = "run", *, full_refresh: bool = False) -> Any:
     """`lake.run(source_dir)` with progress per asset on standard error; the run's summary line on standard
     output. Returns the run's outcome."""
     assets = asset_tables()
@@ -263,7 +263,7 @@ def run_with_progress(lake: Any, source_dir: Path, label: str = "run") -> Any:
 
     try:
         with LakeWatcher(lake.root, on_commit, progress.tick):
-            outcome = lake.run(source_dir, echo=progress.echo)
+            outcome = lake.run(source_dir, echo=progress.echo, full_refresh=full_refresh)
         progress.finish(len(outcome.materialized), "materialized")
     finally:
         progress.close()
