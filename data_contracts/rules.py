@@ -29,6 +29,7 @@ TIMESTAMP_WITH_ZONE_RE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-
                           r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$")
 # spreadsheet formula / DDE injection (OWASP CSV injection), also behind leading blanks; a minus only as a number
 FORMULA_RE = r"^\s*[=+@]|^[\t\r]|^\s*-(?![0-9.]+$)"
+CONTROL_RE = r"[\x00-\x1f\x7f]"  # NUL, escape sequences, line breaks inside a value: no identifier holds them
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -95,6 +96,8 @@ class Contract:
             elif not (col.allowed or col.known_codes):  # a value from a known set cannot be a formula
                 suite.add_expectation(e.ExpectColumnValuesToNotMatchRegex(
                     column=name, regex=FORMULA_RE, meta={"name": f"{name} is not a spreadsheet formula"}))
+                suite.add_expectation(e.ExpectColumnValuesToNotMatchRegex(
+                    column=name, regex=CONTROL_RE, meta={"name": f"{name} holds no control characters"}))
             if col.kind in ("decimal", "integer"):  # matches the pattern but does not convert (overflow, 1e999)
                 noun = "a finite decimal" if col.kind == "decimal" else "a 64-bit integer"
                 suite.add_expectation(e.ExpectColumnValuesToBeInSet(
@@ -121,6 +124,16 @@ class Contract:
             suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(
                 column_list=list(self.key), meta={"name": f"({', '.join(self.key)}) is unique"}))
         return suite
+
+    def normalized(self, text: pl.DataFrame) -> pl.DataFrame:
+        """Every value trimmed of surrounding blanks; a value blank after trimming is absent (null), so an
+        empty or blank required field fails "is present" whichever format carried it (CSV reads an empty field
+        as null, JSON keeps "")."""
+        def trimmed(name: str) -> pl.Expr:
+            value = pl.col(name).str.strip_chars()
+            return pl.when(value == "").then(None).otherwise(value).alias(name)
+
+        return text.with_columns(trimmed(name) for name in self.column_names)
 
     def text_frame(self, rows: Sequence[Mapping[str, str | None]]) -> pl.DataFrame:
         data = {name: [r.get(name) for r in rows] for name in self.column_names}

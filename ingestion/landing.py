@@ -30,6 +30,7 @@ from data_contracts.runner import validate_rows
 from ingestion.limits import MAX_FILE_BYTES, MAX_REJECTIONS_PER_FILE, FileLimitExceeded
 from ingestion.readers import read_bytes
 from ingestion.reference import code_sets
+from ingestion.mes_records import LIST_FIELD
 from ingestion.sources import SOURCES, Source
 from lakehouse.delta_io import DeltaLake
 from lakehouse.schema import columns_to_arrow, rows_to_arrow
@@ -197,7 +198,7 @@ class Lander:
             outcomes[file_index].rows_duplicate += count
         stats["duplicate"] += sum(duplicates.values())
         records = records.filter(first)
-        text = records.select(columns)
+        text = contract.normalized(records.select(columns))
         typed = contract.typed(text)
         verdicts = validate_rows(contract.validation_frame(text, typed), self._suite(contract))
         if verdicts.table_failures:
@@ -205,6 +206,7 @@ class Lander:
         else:
             reasons = dict(verdicts.failures)
         reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
+        reasons = _whole_lot_events(records, reasons)
         reasons = self._conflicting_duplicates(table, typed, reasons)
         stats["quarantined"] += len(reasons)
         stats.update(f"failed: {name}" for names in reasons.values() for name in names)
@@ -412,6 +414,26 @@ def _batches(paths: list[Path]) -> Iterator[list[Path]]:
         size += length
     if batch:
         yield batch
+
+
+def _whole_lot_events(records: pl.DataFrame, reasons: dict[int, list[str]]) -> dict[int, list[str]]:
+    """A lot split or merge lands whole or not at all: when one of its relations fails the contract, every
+    relation of that event is quarantined with it (relations of one event share file, line and `_seq // 1000`,
+    see `ingestion/mes_records.py`)."""
+    if not reasons or "_type" not in records.columns:
+        return reasons
+    event = ["_file", "_line", "_event"]
+    relations = (records.with_row_index("_i").filter(pl.col("_type").is_in(list(LIST_FIELD)))
+                 .with_columns((pl.col("_seq") // 1000).alias("_event")))
+    failed = relations.filter(pl.col("_i").is_in(list(reasons))).select(event).unique()
+    if failed.is_empty():
+        return reasons
+    siblings = relations.join(failed, on=event).filter(~pl.col("_i").is_in(list(reasons)))
+    whole = dict(reasons)
+    for index, kind in siblings.select("_i", "_type").iter_rows():
+        whole[index] = [f"another relation of the same {kind} event failed its contract: the event lands whole "
+                        "or not at all"]
+    return whole
 
 
 def _untypable_rows(typed: pl.DataFrame, reasons: dict[int, list[str]], schema: pa.Schema) -> dict[int, list[str]]:

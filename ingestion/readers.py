@@ -44,6 +44,8 @@ def read_bytes(path: Path) -> bytes:
                 raise ValueError(f"broken gzip stream: {exc}") from exc
         if len(inflated) > MAX_INFLATED_BYTES:
             raise ValueError(f"gzip content larger than {MAX_INFLATED_BYTES} bytes (compression bomb?)")
+        if inflated[:2] == b"\x1f\x8b":  # read on, it would be taken for text with odd line endings
+            raise ValueError("gzip inside gzip: the file is compressed twice; deliver it compressed once")
         return inflated
     return data
 

@@ -95,11 +95,33 @@ def _land_rows(lander: Lander, outcome: FileOutcome, frame: pl.DataFrame, suite:
     if good.height:
         rows = to_signal_rows(good, source_file=outcome.source_file, run_id=lander.run_id, ingested_at=lander.now)
         already = lander.existing_dates("machine_signals", column="source_date")
-        result, _ = lander.lake.insert_new_rows("machine_signals", rows.to_arrow())
-        outcome.rows_landed, outcome.rows_duplicate = result.rows_written, result.duplicates_skipped
+        result, inserted = lander.lake.insert_new_rows("machine_signals", rows.to_arrow())
+        recovered = _landed_by_an_unlogged_run(lander, outcome.source_file, rows, inserted)
+        outcome.rows_landed = result.rows_written + recovered
+        outcome.rows_duplicate = result.duplicates_skipped - recovered
         outcome.event_dates = set(rows["source_date"].unique().to_list())
         lander.mark_dirty("machine_signals", outcome.event_dates, already)
     return outcome
+
+
+def _landed_by_an_unlogged_run(lander: Lander, source_file: str, rows: pl.DataFrame, inserted: pl.DataFrame) -> int:
+    """Rows of this file that a run killed before its log row already wrote (stored under this file's name by a
+    run that never logged it as landed): counted as landed, not as duplicates, so the log's rows_landed keeps
+    agreeing with the table after a crash (`ingestion/log_check.py`). A signals row carries its file's name,
+    not its fingerprint; the fingerprint was not delivered before (else the file was skipped), so only a killed
+    run of this very content, or an earlier file of the same name, can have stored it."""
+    if rows.height == inserted.height:
+        return 0
+    keys = list(lander.lake.spec("machine_signals").merge_keys)
+    skipped = rows.select(keys).join(inserted.select(keys), on=keys, how="anti")
+    logged_runs = (lander.lake.scan("ingest_log").filter((pl.col("source_file") == source_file)
+                                                          & pl.col("status").is_in(["landed", "replayed"]))
+                   .select("ingest_run_id").collect()["ingest_run_id"].to_list()
+                   if lander.lake.exists("ingest_log") else [])
+    stored = (lander.lake.scan("machine_signals")
+              .filter((pl.col("source_file") == source_file) & ~pl.col("ingest_run_id").is_in(logged_runs))
+              .select(keys).join(skipped.lazy(), on=keys, how="semi"))
+    return stored.select(pl.len()).collect().item()
 
 
 def _file_problem(frame: pl.DataFrame) -> str | None:

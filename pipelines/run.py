@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ import dagster as dg
 from lakehouse.delta_io import DeltaLake
 from pipelines.definitions import ALL_CHECKS, build_definitions
 from pipelines.publication import publish_run
+
+
+LOCAL_INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster.yaml"
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,12 @@ def dagster_instance() -> dg.DagsterInstance:
     started by `plantlake run` show in `make ui` / `dagster dev`."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").absolute()
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # the one-writer-per-lake run queue for runs the UI or the sensor start later
+        if LOCAL_INSTANCE_CONFIG.exists():
+            shutil.copy(LOCAL_INSTANCE_CONFIG, config)
+        else:  # installed without the repository's deploy/ folder
+            config.touch()
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

@@ -100,26 +100,27 @@ def _continue(ctx: click.Context, out_dir: Path, days: int, progress: bool) -> N
 @click.option("--time-scale", type=click.FloatRange(0.1), default=1.0, show_default=True,
               help="Simulated seconds per wall-clock second.")
 @click.option("--duration-s", type=click.FloatRange(0.0), default=None, help="Stop after this many seconds.")
-@click.option("--username", default=None, help="Require this user (with --password) instead of anonymous access.")
-@click.option("--password", default=None)
+@click.option("--username", default=None, help="Require this user instead of anonymous access; its password is "
+              "read from the environment variable PLANTLAKE_SIM_OPCUA_PASSWORD, never from the command line.")
 @click.option("--certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Server certificate (DER/PEM) enabling Basic256Sha256 Sign & SignAndEncrypt.")
 @click.option("--private-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 def opcua_server_command(host: str, port: int, seed: int, lines: int, machines_per_line: int, start_date: str,
                          update_interval_s: float, time_scale: float, duration_s: float | None,
-                         username: str | None, password: str | None, certificate: Path | None,
+                         username: str | None, certificate: Path | None,
                          private_key: Path | None) -> None:
     """Serve live machine tags over OPC UA at opc.tcp://HOST:PORT."""
-    from .opcua_server import serve
+    from .opcua_server import serve, users_from_env
 
-    if (username is None) != (password is None):
-        raise click.UsageError("--username and --password go together")
+    try:
+        users = users_from_env(username)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     if (certificate is None) != (private_key is None):
         raise click.UsageError("--certificate and --private-key go together")
     cfg = PlantConfig(lines=lines, machines_per_line=machines_per_line, seed=seed,
                       start_date=date.fromisoformat(start_date), fault_rates=FaultRates.none())
     click.echo(f"OPC UA server on opc.tcp://{host}:{port} (namespace urn:plantlake:simulator); Ctrl+C stops")
-    users = {username: password} if username is not None else None
     try:
         asyncio.run(serve(cfg, host=host, port=port, update_interval_s=update_interval_s, duration_s=duration_s,
                           time_scale=time_scale, users=users, certificate=certificate, private_key=private_key))

@@ -7,14 +7,17 @@ written every `update_interval_s`; simulated plant time advances `time_scale` se
 per wall-clock second from one hour after the first shift of `cfg.start_date`, and
 SourceTimestamp/ServerTimestamp carry the wall-clock UTC time of the update (a live feed).
 Security: anonymous + no security by default; pass `users` for user/password login and
-`certificate`/`private_key` to offer Basic256Sha256 Sign and SignAndEncrypt endpoints.
+`certificate`/`private_key` to offer Basic256Sha256 Sign and SignAndEncrypt endpoints. The command line takes
+the user's password from PLANTLAKE_SIM_OPCUA_PASSWORD only (`users_from_env`), never from its arguments.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from .live_plant import LivePlant
 from .signals import TAGS
 
 NAMESPACE_URI = "urn:plantlake:simulator"
+PASSWORD_ENV = "PLANTLAKE_SIM_OPCUA_PASSWORD"
 TAG_TYPES = {"state": ua.VariantType.Int32, "good_count": ua.VariantType.UInt32, "bad_count": ua.VariantType.UInt32}
 
 
@@ -38,6 +42,23 @@ class PasswordUserManager(UserManager):
         if username is not None and self._users.get(username) == password:
             return User(role=UserRole.User, name=username)
         return None
+
+
+def users_from_env(username: str | None, env: Mapping[str, str] = os.environ) -> dict[str, str] | None:
+    """The user allowed to log in, with its password from PLANTLAKE_SIM_OPCUA_PASSWORD (None: anonymous).
+
+    Never from the command line: a process's arguments are readable by every local user (`ps`) and stay in shell
+    history. Raises ValueError when only one of the two is given, without echoing the password."""
+    password = env.get(PASSWORD_ENV) or None
+    if username is None:
+        if password is not None:
+            raise ValueError(f"{PASSWORD_ENV} is set but no user name is given: name the user (--username) or "
+                             f"unset {PASSWORD_ENV} to serve anonymously")
+        return None
+    if password is None:
+        raise ValueError(f"a login for user {username} needs its password in the environment variable "
+                         f"{PASSWORD_ENV} (never on the command line, where every local user can read it)")
+    return {username: password}
 
 
 def _variant(tag: str, value: float) -> ua.Variant:

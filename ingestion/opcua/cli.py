@@ -61,13 +61,17 @@ ingestion/opcua/config.py for the TOML keys.
               help="Server certificate to trust (default: taken from the server's endpoint list).")
 @click.option("--username", help="User name for a user/password login.")
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the password.")
+@click.option("--allow-password-without-encryption", "allow_clear_password", is_flag=True,
+              help="Accept a password login over security policy None, which sends the password in clear text "
+                   "(TOML auth.allow_password_without_encryption).")
 @click.option("-v", "--verbose", is_flag=True, help="Log asyncua's own messages too.")
 def collect_command(config_file: Path | None, endpoint: str | None, browse_root: str | None, max_depth: int,
                     nodes: tuple[str, ...], lake_root: Path, collector_id: str | None, duration_s: float | None,
                     flush_interval_s: float | None, sampling_interval_ms: float | None,
                     reconnect_max_s: float | None, compact_every_s: float | None, security_policy: str | None,
                     security_mode: str | None, client_cert: str | None, client_key: str | None,
-                    server_cert: str | None, username: str | None, password_env: str | None, verbose: bool) -> None:
+                    server_cert: str | None, username: str | None, password_env: str | None,
+                    allow_clear_password: bool, verbose: bool) -> None:
     """Collect OPC UA machine signals into the machine_signals Delta table.
 
     One subscription monitors every node; values land every flush interval and the partitions written are
@@ -80,7 +84,8 @@ def collect_command(config_file: Path | None, endpoint: str | None, browse_root:
         "sampling_interval_ms": sampling_interval_ms, "compact_every_s": compact_every_s}.items() if v is not None}
     security = {k: v for k, v in {"policy": security_policy, "mode": security_mode, "client_certificate": client_cert,
                                   "private_key": client_key, "server_certificate": server_cert}.items() if v}
-    auth = {k: v for k, v in {"username": username, "password_env": password_env}.items() if v}
+    auth = {k: v for k, v in {"username": username, "password_env": password_env,
+                              "allow_password_without_encryption": allow_clear_password}.items() if v}
     try:
         config = build_config(config_file, overrides, browse_root, max_depth, nodes, security, auth,
                               reconnect={"max_s": reconnect_max_s} if reconnect_max_s is not None else None)
@@ -117,8 +122,9 @@ def build_config(config_file: Path | None, overrides: dict[str, Any], browse_roo
     if reconnect:
         data["reconnect"] = {**data.get("reconnect", {}), **reconnect}
     if auth:
+        # --password-env replaces the file's password source; an inline password in the file is still refused.
         data["auth"] = {k: v for k, v in {**data.get("auth", {}), **auth}.items()
-                        if not ("password_env" in auth and k == "password")}
+                        if not ("password_env" in auth and k == "password_file")}
     if "endpoint" not in data:
         raise ConfigError("endpoint: give --config FILE or --endpoint URL")
     return CollectorConfig.from_dict(data, base_dir=base_dir)

@@ -27,6 +27,7 @@ from asyncua.common.subscription import DataChangeNotif, Subscription
 from ingestion.opcua.config import CollectorConfig
 from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.nodes import resolve_targets
+from ingestion.opcua.redact import redacting
 from ingestion.opcua.samples import Gap, Target, stamped_at
 from ingestion.opcua.security import apply_security
 from ingestion.opcua.sink import SignalSink, now_utc
@@ -94,7 +95,13 @@ class Collector:
         self._sink: SignalSink | None = None
 
     async def run(self, stop: asyncio.Event | None = None, duration_s: float | None = None) -> CollectorReport:
-        """Collect until `stop` is set or `duration_s` passed; flushes everything before returning."""
+        """Collect until `stop` is set or `duration_s` passed; flushes everything before returning. Meanwhile the
+        password is redacted from every log line, asyncua's debug output of the login included (redact.py)."""
+        with redacting(self.config.password):
+            _warn_if_password_in_clear(self.config)
+            return await self._run(stop, duration_s)
+
+    async def _run(self, stop: asyncio.Event | None, duration_s: float | None) -> CollectorReport:
         stop = stop or asyncio.Event()
         timer = asyncio.get_running_loop().call_later(duration_s, stop.set) if duration_s is not None else None
         started_at = now_utc()
@@ -254,6 +261,14 @@ class Collector:
                                              AttributeId=ua.AttributeIds.Value),
                 MonitoringMode=ua.MonitoringMode.Reporting, RequestedParameters=parameters))
         return requests
+
+
+def _warn_if_password_in_clear(config: CollectorConfig) -> None:
+    """Once per run, not per reconnect: the config allowed a password over policy None, which sends it unencrypted."""
+    if config.sends_password_in_clear:
+        log.warning("user %s logs in to %s with a password over security policy None: the password crosses the "
+                    "network in clear text (allowed by auth.allow_password_without_encryption)", config.username,
+                    config.endpoint)
 
 
 def _gap_start(newest_delivered: datetime | None, connected_at: datetime) -> datetime:

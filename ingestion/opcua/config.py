@@ -22,7 +22,8 @@ Example (relative file paths are resolved against the TOML file's folder):
 
     [auth]                          # omit for anonymous
     username = "collector"
-    password_env = "PLANTLAKE_OPCUA_PASSWORD"
+    password_env = "PLANTLAKE_OPCUA_PASSWORD"   # or password_file = "opcua.secret" (mode 600), never inline
+    # allow_password_without_encryption = true  # needed for a password over security policy None (sent in clear)
 
     [[nodes]]
     node_id = "ns=2;s=M1.temperature_c"
@@ -114,6 +115,8 @@ class CollectorConfig:
     security: SecurityConfig = SecurityConfig()
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # never in a repr or a log line
+    # Over security policy None the password crosses the network in clear text: only with this explicit consent.
+    allow_password_without_encryption: bool = False
     sampling_interval_ms: float = 250.0
     publishing_interval_ms: float | None = None
     deadband_abs: float | None = None
@@ -129,6 +132,14 @@ class CollectorConfig:
     node_gap_min_s: float = 0.0
     request_timeout_s: float = 4.0
     watchdog_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        _refuse_clear_text_password(self)
+
+    @property
+    def sends_password_in_clear(self) -> bool:
+        """A password login without message security: anyone on the network path can read the password."""
+        return self.password is not None and not self.security.enabled
 
     @property
     def publish_interval_ms(self) -> float:
@@ -169,13 +180,14 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> CollectorConfig:
     if not nodes and browse is None:
         raise ConfigError("nodes: give at least one [[nodes]] entry or a [browse] root")
     _unique_targets(nodes)
-    username, password = _auth(data.get("auth", {}), base_dir)
+    auth = data.get("auth", {})
+    username, password = _auth(auth, base_dir)
     config = CollectorConfig(
         endpoint=endpoint,
         collector_id=_string(data, "collector_id", "collector_id") or "opcua",
         nodes=nodes, browse=browse,
         security=_security(data.get("security", {}), base_dir),
-        username=username, password=password,
+        username=username, password=password, allow_password_without_encryption=_allow_clear_text(auth),
         sampling_interval_ms=_number(data, "sampling_interval_ms", 250.0, minimum=0.0),
         publishing_interval_ms=_optional_number(data, "publishing_interval_ms", minimum=1.0),
         deadband_abs=_optional_number(data, "deadband_abs", minimum=0.0),
@@ -258,15 +270,21 @@ def _security(item: Any, base_dir: Path) -> SecurityConfig:
 
 
 def _auth(item: Any, base_dir: Path | None = None) -> tuple[str | None, str | None]:
+    """(username, password); the password only ever comes from the environment or an owner-only file."""
     if not isinstance(item, Mapping):
         raise ConfigError("auth: expected a table")
-    _no_unknown_keys(item, {"username", "password", "password_env", "password_file"}, "auth.")
+    if "password" in item:  # never echo it: the value is the secret
+        raise ConfigError("auth.password: an inline password is refused, it would sit in the config file (and in "
+                          "its copies and version history); give auth.password_env (an environment variable's name) "
+                          "or auth.password_file (a file only its owner may read)")
+    _no_unknown_keys(item, {"username", "password_env", "password_file", "allow_password_without_encryption"},
+                     "auth.")
     username = _string(item, "username", "auth.username")
-    password = _string(item, "password", "auth.password")
+    password = None
     env_name = _string(item, "password_env", "auth.password_env")
     file_name = _string(item, "password_file", "auth.password_file")
-    if sum(x is not None for x in (password, env_name, file_name)) > 1:
-        raise ConfigError("auth: give one of password, password_env or password_file")
+    if env_name is not None and file_name is not None:
+        raise ConfigError("auth: give one of password_env or password_file")
     if file_name is not None:
         password = _password_file((base_dir or Path.cwd()) / file_name)
     if env_name is not None:
@@ -276,6 +294,22 @@ def _auth(item: Any, base_dir: Path | None = None) -> tuple[str | None, str | No
     if password is not None and username is None:
         raise ConfigError("auth.username: required when a password is given")
     return username, password
+
+
+def _allow_clear_text(item: Mapping[str, Any]) -> bool:
+    value = item.get("allow_password_without_encryption", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"auth.allow_password_without_encryption: expected true or false, got {value!r}")
+    return value
+
+
+def _refuse_clear_text_password(config: CollectorConfig) -> None:
+    """Security policy None encrypts nothing, the password included; asyncua would send it as plain UTF-8."""
+    if config.sends_password_in_clear and not config.allow_password_without_encryption:
+        raise ConfigError("auth: a password login over security.policy None is refused, "
+                          "the password would cross the network in clear text; set [security] policy = "
+                          '"Basic256Sha256", or auth.allow_password_without_encryption = true (CLI '
+                          "--allow-password-without-encryption) to accept that on a network you trust")
 
 
 def _password_file(path: Path) -> str:

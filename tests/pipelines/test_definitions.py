@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import polars as pl
 
 from lakehouse.delta_io import DeltaLake
@@ -162,3 +163,22 @@ def test_every_job_that_writes_the_lake_carries_the_one_writer_per_lake_tag() ->
             "lake_maintenance"} <= set(jobs)
     for name, job in jobs.items():
         assert job.tags.get(LAKE_TAG), f"{name} writes the lake but has no {LAKE_TAG} tag"
+
+
+def test_the_local_instance_queues_runs_one_writer_per_lake(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make ui` / `plantlake run` create DAGSTER_HOME with deploy/local/dagster.yaml: the sensor's, the
+    schedules' and the UI's runs wait in a queue while another run writes the same lake."""
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    from pipelines.production import LAKE_TAG
+    from pipelines.run import dagster_instance
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    instance = dagster_instance()
+    coordinator = instance.run_coordinator
+    assert isinstance(coordinator, QueuedRunCoordinator)
+    limits = coordinator.get_run_queue_config().tag_concurrency_limits
+    assert [(lim["key"], lim["limit"], lim["value"]) for lim in limits] == [
+        (LAKE_TAG, 1, {"applyLimitPerUniqueValue": True})]
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == (ROOT / "deploy/local/dagster.yaml").read_text()

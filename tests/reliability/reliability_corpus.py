@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import gzip
 from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hostile_corpus import B2MML_NS, GOOD, HEADER, MES, WMS, XML, Case, event, mes_bad, mes_file, wms_bad, wms_file
+from hostile_corpus import (B2MML_NS, GOOD, HEADER, MES, WMS, XML, Case, event, mes_bad, mes_file, wms_bad, wms_file,
+                            wms_line)
 
 SIGNALS = "signals/2026-01-05.parquet"
 
@@ -21,6 +23,19 @@ def operation_event(**fields: object) -> dict[str, object]:
     base = {"work_order_id": "WO-1", "operation_seq": "10", **fields}
     return event(event_id="E9", event_type="operation_started", state=..., reason_code=..., previous_state=...,
                  previous_reason_code=..., **base)
+
+
+def consumption(quantity: str) -> str:
+    return json.dumps({"event_id": "E9", "event_type": "material_consumed", "occurred_at": "2026-01-05T06:00:00Z",
+                       "work_order_id": "WO-1", "machine_id": "L1-M1", "material_code": "100100",
+                       "consumed_lot_code": "LOT-1", "quantity": quantity, "unit": "G", "location_code": "L1-SUPER"})
+
+
+def lot_split(*quantities: int) -> str:
+    items = ", ".join(f'{{"lot_code": "S{i}", "quantity": {q}}}' for i, q in enumerate(quantities))
+    return ('{"event_id": "E9", "event_type": "lot_split", "occurred_at": "2026-01-05T06:00:00Z", '
+            '"material_code": "100100", "lot_code": "LOT-1", "unit": "G", "location_code": "L1-SUPER", '
+            f'"split_lots": [{items}]}}')
 
 
 def nested_b2mml(depth: int) -> bytes:
@@ -72,6 +87,47 @@ CASES: list[Case] = [
             lot_code="-1+cmd|' /C calc'!A0"),
     wms_bad("formula tab", "supplier_lot_code is not a spreadsheet formula", transaction_id="T9",
             supplier_lot_code='"\t=1+1"'),
+    # --- second round (tried after the first fixes): more numbers that are not ASCII decimals ------------
+    wms_bad("superscript digits quantity", "quantity is a finite decimal", transaction_id="T9", quantity="¹⁵⁰"),
+    wms_bad("hexadecimal quantity", "quantity is a finite decimal", transaction_id="T9", quantity="0x96"),
+    wms_bad("quantity with an underscore separator", "quantity is a finite decimal", transaction_id="T9",
+            quantity="1_500"),
+    mes_bad("JSON string quantity in Arabic-Indic digits", "quantity is a finite decimal", consumption("١٥٠")),
+    mes_bad("float operation sequence", "operation_seq is an integer", operation_event(operation_seq="10.5")),
+    mes_bad("exponent operation sequence", "operation_seq is an integer", operation_event(operation_seq="1e1")),
+    mes_bad("JSON number operation sequence beyond 64 bits", "operation_seq converts to a 64-bit integer",
+            operation_event(operation_seq=10**30)),
+    # --- times that are not ISO 8601 instants --------------------------------------------------------------
+    Case("Thai digits in a due date", WMS, wms_file(GOOD, wms_line(
+        transaction_id="T9", transaction_type="PICK", supplier_id="", supplier_lot_code="", customer_id="CUS-01",
+        shipment_id="SHP-1", ordered_quantity="12", due_at="๒๐๒๖-01-05T17:00:00+01:00")), "landed", (2, 1, 1, 0),
+        "due_at is ISO 8601 with a zone"),
+    wms_bad("zone offset beyond 24 hours", "occurred_at is a real date and time", transaction_id="T9",
+            occurred_at="2026-01-05T07:00:00+25:00"),
+    mes_bad("occurred_at as an epoch number", "occurred_at is ISO 8601 with a zone",
+            event(event_id="E9", occurred_at=1767600000)),
+    # --- identifiers: blank is absent, control characters are not text -------------------------------------
+    mes_bad("empty event id", "event_id is present", event(event_id="")),
+    mes_bad("blank event id", "event_id is present", event(event_id="   ")),
+    wms_bad("NUL byte inside a lot code", "lot_code holds no control characters", transaction_id="T9",
+            lot_code="LOT\x00-1"),
+    wms_bad("formula behind a carriage return", "lot_code is not a spreadsheet formula", transaction_id="T9",
+            lot_code='"\r=1+1"'),
+    mes_bad("JSON object as a machine id", "machine_id is a known machine code",
+            event(event_id="E9", machine_id={"id": "L1-M1"})),
+    mes_bad("JSON scalar line", "JSON value is not an object", "42"),
+    # --- a business transaction lands whole or not at all -------------------------------------------------
+    Case("lot split with one negative item", MES, mes_file(event(event_id="E0"), lot_split(5, -5)), "landed",
+         (3, 1, 2, 0), "the event lands whole or not at all"),
+    # --- files that are not what their name says -----------------------------------------------------------
+    Case("gzip inside gzip", WMS + ".gz", gzip.compress(gzip.compress(wms_file(GOOD))), "rejected", (0, 0, 0, 0),
+         "gzip inside gzip"),
+    Case("CSV in UTF-16", WMS, wms_file(GOOD).decode().encode("utf-16"), "rejected", (0, 0, 0, 0),
+         "header row is not valid utf-8"),
+    Case("CSV delimited by semicolons", WMS, wms_file(GOOD).replace(b",", b";"), "rejected", (0, 0, 0, 0),
+         "header does not match the contract"),
+    Case("B2MML with a DOCTYPE", XML, b'<?xml version="1.0"?><!DOCTYPE x []><ProductionSchedule xmlns="'
+         + B2MML_NS.encode() + b'"><ID>PS-1</ID></ProductionSchedule>', "rejected", (0, 0, 0, 0), "DTDForbidden"),
 ]
 
 

@@ -79,3 +79,37 @@ def test_log_agrees_with_the_tables_after_a_run_killed_before_its_log_rows(
     assert landed["wms/receipts/a-copy.csv"] == 1 and landed["mes/events/2026-01-05.ndjson"] == 2
     log = master_lake.scan("ingest_log").filter(pl.col("status") == "landed").collect()
     assert log["rows_landed"].sum() == 3
+
+
+def test_a_signals_file_killed_before_its_log_row_is_credited_to_the_rerun(master_lake: DeltaLake, landing: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signal rows carry their file's name, not its fingerprint: the rerun finds its rows stored by the killed
+    run (which never logged the file) and counts them as landed, and the check compares signals per name."""
+    from datetime import datetime, timedelta, timezone
+
+    from ingestion.signal_files import land_signal_files
+
+    start = datetime(2026, 1, 5, 6, tzinfo=timezone.utc)
+    path = landing / "signals" / "2026-01-05.parquet"
+    path.parent.mkdir(parents=True)
+    pl.DataFrame({"machine_id": ["L1-M1"] * 30, "tag": ["speed"] * 30,
+                  "source_at": [start + timedelta(seconds=10 * i) for i in range(30)],
+                  "value": [float(i) for i in range(30)], "status_code": [0] * 30}).write_parquet(path)
+    real_insert = DeltaLake.insert_new_rows
+
+    def insert_then_die(self: DeltaLake, name: str, data: object) -> object:
+        real_insert(self, name, data)
+        raise Killed
+
+    monkeypatch.setattr(DeltaLake, "insert_new_rows", insert_then_die)
+    with pytest.raises(Killed):
+        land_signal_files(Lander(master_lake, landing))
+    monkeypatch.setattr(DeltaLake, "insert_new_rows", real_insert)
+    assert master_lake.row_count("machine_signals") == 30
+    assert ingest_log_disagreements(master_lake)["file_sha256"].to_list() == ["unlogged: signals/2026-01-05.parquet"]
+
+    [outcome] = land_signal_files(Lander(master_lake, landing))
+
+    assert (outcome.status, outcome.rows_landed, outcome.rows_duplicate) == ("landed", 30, 0)
+    assert ingest_log_disagreements(master_lake).is_empty()
+    assert master_lake.row_count("machine_signals") == 30

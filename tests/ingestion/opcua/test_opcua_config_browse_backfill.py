@@ -61,6 +61,7 @@ def test_toml_config_with_password_from_env(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("OPCUA_TEST_PASSWORD", "s3cret")
     (tmp_path / "c.toml").write_text('endpoint = "opc.tcp://127.0.0.1:4840"\ncollector_id = "line1"\n'
                                      'deadband_abs = 0.5\n[auth]\nusername = "u"\npassword_env = "OPCUA_TEST_PASSWORD"\n'
+                                     'allow_password_without_encryption = true\n'
                                      '[[nodes]]\nbrowse_path = ["0:Objects", "2:Plant", "2:Line1", "2:M1", "2:state"]\n'
                                      'machine_id = "M1"\ntag = "state"\nstates = { STOPPED = 0, RUNNING = 1 }\n')
     config = CollectorConfig.from_toml(tmp_path / "c.toml")

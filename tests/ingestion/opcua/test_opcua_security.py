@@ -35,26 +35,28 @@ def test_basic256sha256_with_self_signed_certificates_lands_values(lake: DeltaLa
     assert asyncio.run(_collect_encrypted(lake, port, tmp_path / "pki", mode)) == [31.0, 32.0]
 
 
-async def _login(lake: DeltaLake, port: int, password: str) -> float:
-    async with DemoServer(port, users={"collector": "right-password"}) as server:
-        config = make_config(server.endpoint, auth={"username": "collector", "password": password},
-                             start_attempts=3)
+async def _login(lake: DeltaLake, port: int, password: str, monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setenv("OPCUA_TEST_PASSWORD", password)
+    async with DemoServer(port, users={"collector": "right-password"}) as server:  # policy None: consent needed
+        config = make_config(server.endpoint, auth={"username": "collector", "password_env": "OPCUA_TEST_PASSWORD",
+                                                    "allow_password_without_encryption": True}, start_attempts=3)
         started = time.monotonic()
         report = await Collector(config, lake).run(duration_s=1.0)
         assert report.targets == 2
         return time.monotonic() - started
 
 
-def test_wrong_password_is_a_clear_error_within_seconds(lake: DeltaLake, port: int) -> None:
+def test_wrong_password_is_a_clear_error_within_seconds(lake: DeltaLake, port: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     started = time.monotonic()
     with pytest.raises(CollectorError, match=r"login rejected by opc\.tcp://127\.0\.0\.1:\d+: BadUserAccessDenied"):
-        asyncio.run(_login(lake, port, "wrong-password"))
+        asyncio.run(_login(lake, port, "wrong-password", monkeypatch))
     assert time.monotonic() - started < 5  # includes starting the server; rejections are not retried
     assert not lake.exists("machine_signals")
 
 
-def test_right_password_collects(lake: DeltaLake, port: int) -> None:
-    assert asyncio.run(_login(lake, port, "right-password")) < 5
+def test_right_password_collects(lake: DeltaLake, port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert asyncio.run(_login(lake, port, "right-password", monkeypatch)) < 5
 
 
 def test_unreachable_endpoint_fails_after_bounded_attempts(lake: DeltaLake) -> None:
