@@ -206,6 +206,7 @@ class Lander:
         else:
             reasons = dict(verdicts.failures)
         reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
+        reasons = _first_of_conflicting_records(contract, typed, reasons)
         reasons = _whole_lot_events(records, reasons)
         reasons = self._conflicting_duplicates(table, typed, reasons)
         stats["quarantined"] += len(reasons)
@@ -414,6 +415,37 @@ def _batches(paths: list[Path]) -> Iterator[list[Path]]:
         size += length
     if batch:
         yield batch
+
+
+def _first_of_conflicting_records(contract: Contract, typed: pl.DataFrame,
+                                  reasons: dict[int, list[str]]) -> dict[int, list[str]]:
+    """Records of one batch sharing a business key with different payloads (exact copies were dropped before):
+    the first delivered (file order, then line) that passes every other expectation lands, the others are
+    `conflicting_duplicate` (with their own faults, if any), as a re-send in a later run is; before this, the key's uniqueness expectation
+    quarantined them all and the good record was lost too."""
+    unique = (f"{contract.key[0]} is unique" if len(contract.key) == 1
+              else f"({', '.join(contract.key)}) is unique")
+    clashing = sorted(i for i, names in reasons.items() if unique in names)
+    if not clashing:
+        return reasons
+    merged = dict(reasons)
+    keys, payload = list(contract.key), [c for c in typed.columns if c not in contract.key]
+    rows = typed.with_row_index("_row").filter(pl.col("_row").is_in(clashing))
+    for _, group in rows.group_by(keys, maintain_order=True):
+        group = group.sort("_row")
+        clean = [r for r in group["_row"].to_list() if reasons[r] == [unique]]
+        if not clean:  # every record of the key fails something else too: they keep their own reasons
+            continue
+        first = group.filter(pl.col("_row") == clean[0]).row(0, named=True)
+        del merged[clean[0]]
+        key = ", ".join(f"{k}={first[k]}" for k in keys)
+        for other in group.filter(pl.col("_row") != clean[0]).iter_rows(named=True):
+            landing = {c: first[c] for c in payload if other[c] != first[c]}
+            merged[other["_row"]] = [
+                f"conflicting_duplicate: {key} lands in this run from another record with another payload; "
+                f"its values that differ: {json.dumps(landing, default=str, sort_keys=True)}",
+                *(name for name in reasons[other["_row"]] if name != unique)]
+    return merged
 
 
 def _whole_lot_events(records: pl.DataFrame, reasons: dict[int, list[str]]) -> dict[int, list[str]]:

@@ -65,12 +65,14 @@ def test_records_repeated_across_files_are_counted_as_duplicates(master_lake: De
     assert master_lake.row_count("wms_transactions") == 3
 
 
-def test_conflicting_duplicate_ids_in_one_file_are_quarantined(master_lake: DeltaLake, landing: Path) -> None:
+def test_conflicting_duplicate_ids_in_one_file_land_the_first_and_quarantine_the_other(master_lake: DeltaLake,
+                                                                                        landing: Path) -> None:
     write_wms(landing, "a.csv", [wms_row("T1", quantity="1"), wms_row("T1", quantity="2")])
     [outcome] = land(master_lake, landing)
-    assert (outcome.rows_landed, outcome.rows_quarantined) == (0, 2)
-    reasons = master_lake.read_arrow("quarantine_wms_transactions")["reasons"].to_pylist()
-    assert reasons == [["transaction_id is unique"], ["transaction_id is unique"]]
+    assert (outcome.rows_landed, outcome.rows_quarantined) == (1, 1)
+    [reasons] = master_lake.read_arrow("quarantine_wms_transactions")["reasons"].to_pylist()
+    assert len(reasons) == 1 and reasons[0].startswith("conflicting_duplicate: transaction_id=T1 lands in this run")
+    assert master_lake.read_arrow("wms_transactions")["quantity"].to_pylist() == [1.0]
 
 
 def test_late_event_marks_its_partition(master_lake: DeltaLake, landing: Path) -> None:

@@ -50,12 +50,30 @@ def test_a_conflicting_resend_in_a_later_run_is_quarantined_with_both_payloads(m
     assert landed["quantity"].to_list() == [150.0]
 
 
-def test_conflicting_records_in_the_same_run_are_all_quarantined(master_lake: DeltaLake,
-                                                                            landing: Path) -> None:
+def test_conflicting_records_in_the_same_run_land_the_first_and_quarantine_the_rest(master_lake: DeltaLake,
+                                                                                     landing: Path) -> None:
+    """The same way whatever the timing: the first delivered lands, the later one is a conflicting duplicate
+    with both payloads visible (before, both were quarantined and the good record was lost)."""
     deliver(landing, "a.csv", wms_line(transaction_id="T7", quantity="150"))
-    deliver(landing, "b.csv", wms_line(transaction_id="T7", quantity="15"))
-    outcomes = Lander(master_lake, landing).land_all([WMS_CSV])
-    assert sum(o.rows_quarantined for o in outcomes) == 2
-    found = reasons(master_lake)
-    assert {",150," in raw or ",15," in raw for raw, _ in found} == {True}
-    assert all(why == "transaction_id is unique" for _, why in found)
+    deliver(landing, "b.csv", wms_line(transaction_id="T7", quantity="15"), wms_line(transaction_id="T8"))
+    outcomes = land(master_lake, landing)
+    assert (outcomes["wms/receipts/a.csv"].rows_landed, outcomes["wms/receipts/a.csv"].rows_quarantined) == (1, 0)
+    assert (outcomes["wms/receipts/b.csv"].rows_landed, outcomes["wms/receipts/b.csv"].rows_quarantined) == (1, 1)
+    [(raw, why)] = reasons(master_lake)
+    assert ",15," in raw
+    assert why.startswith("conflicting_duplicate: transaction_id=T7 lands in this run from another record")
+    assert '"quantity": 150.0' in why
+    landed = master_lake.scan("wms_transactions").filter(pl.col("transaction_id") == "T7").collect()
+    assert landed["quantity"].to_list() == [150.0]
+
+
+def test_a_conflicting_record_whose_first_version_is_bad_lands_the_good_one(master_lake: DeltaLake,
+                                                                            landing: Path) -> None:
+    deliver(landing, "a.csv", wms_line(transaction_id="T7", quantity="-5"), wms_line(transaction_id="T7"))
+    [outcome] = Lander(master_lake, landing).land_all([WMS_CSV])
+    assert (outcome.rows_landed, outcome.rows_quarantined) == (1, 1)
+    [(raw, why)] = reasons(master_lake)
+    assert ",-5," in raw and "quantity within" in why  # its own fault, and it clashes with the one that landed
+    assert why.startswith("conflicting_duplicate: transaction_id=T7 lands in this run from another record")
+    landed = master_lake.scan("wms_transactions").filter(pl.col("transaction_id") == "T7").collect()
+    assert landed["quantity"].to_list() == [10.0]
