@@ -74,11 +74,17 @@ def inspections(lake: DeltaLake) -> pd.DataFrame:
         "machine_id", "occurred_at", "inspected_quantity", "scrap_quantity").collect().to_pandas()
 
 
+FEATURE_SIGNIFICANT_DIGITS = 7  # about float32's precision: more than any sensor or model here can use
+
+
 def feature_rows(delta, table: str, predicate: pl.Expr | None = None):  # noqa: ANN001, ANN201
-    """A feature table as pandas in primary-key order: training and scoring see the same rows in the same order
-    whichever engine (and so whichever file layout) wrote the table, so a model is reproducible."""
+    """A feature table as pandas in primary-key order, decimals to FEATURE_SIGNIFICANT_DIGITS: training and
+    scoring see the same rows in the same order with the same values whichever engine wrote the table (and so
+    whichever file layout and summation order: Spark's and Polars' means differ by about 1e-13, enough to move
+    a value across a gradient-boosting bin edge), so a model is reproducible."""
     scan = delta.scan(table)
     if predicate is not None:
         scan = scan.filter(predicate)
-    return scan.sort(list(CATALOG[table].primary_key)).collect().to_pandas()
+    return (scan.sort(list(CATALOG[table].primary_key))
+            .with_columns(pl.col(pl.Float64).round_sig_figs(FEATURE_SIGNIFICANT_DIGITS)).collect().to_pandas())
 

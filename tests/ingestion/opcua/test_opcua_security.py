@@ -1,9 +1,9 @@
-"""Security and login: Basic256Sha256 with self-signed certificates works; bad logins and dead endpoints fail fast."""
+"""Security and login: Basic256Sha256 with self-signed certificates works; a bad login fails at once (not retried),
+a dead endpoint after its bounded attempts."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import polars as pl
@@ -35,33 +35,45 @@ def test_basic256sha256_with_self_signed_certificates_lands_values(lake: DeltaLa
     assert asyncio.run(_collect_encrypted(lake, port, tmp_path / "pki", mode)) == [31.0, 32.0]
 
 
-async def _login(lake: DeltaLake, port: int, password: str, monkeypatch: pytest.MonkeyPatch) -> float:
+def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the collector tried to open a session (each connection attempt opens one)."""
+    attempts = [0]
+    real = Collector._session
+
+    async def counted(self: Collector, stop: asyncio.Event) -> None:
+        attempts[0] += 1
+        await real(self, stop)
+
+    monkeypatch.setattr(Collector, "_session", counted)
+    return attempts
+
+
+async def _login(lake: DeltaLake, port: int, password: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPCUA_TEST_PASSWORD", password)
     async with DemoServer(port, users={"collector": "right-password"}) as server:  # policy None: consent needed
         config = make_config(server.endpoint, auth={"username": "collector", "password_env": "OPCUA_TEST_PASSWORD",
                                                     "allow_password_without_encryption": True}, start_attempts=3)
-        started = time.monotonic()
         report = await Collector(config, lake).run(duration_s=1.0)
         assert report.targets == 2
-        return time.monotonic() - started
 
 
 def test_wrong_password_is_a_clear_error_within_seconds(lake: DeltaLake, port: int,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    started = time.monotonic()
+    attempts = count_sessions(monkeypatch)
     with pytest.raises(CollectorError, match=r"login rejected by opc\.tcp://127\.0\.0\.1:\d+: BadUserAccessDenied"):
         asyncio.run(_login(lake, port, "wrong-password", monkeypatch))
-    assert time.monotonic() - started < 5  # includes starting the server; rejections are not retried
+    assert attempts == [1]  # a rejection is not retried (start_attempts is 3)
     assert not lake.exists("machine_signals")
 
 
 def test_right_password_collects(lake: DeltaLake, port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert asyncio.run(_login(lake, port, "right-password", monkeypatch)) < 5
+    asyncio.run(_login(lake, port, "right-password", monkeypatch))
+    assert lake.scan("machine_signals").select(pl.len()).collect().item() > 0
 
 
-def test_unreachable_endpoint_fails_after_bounded_attempts(lake: DeltaLake) -> None:
+def test_unreachable_endpoint_fails_after_bounded_attempts(lake: DeltaLake, monkeypatch: pytest.MonkeyPatch) -> None:
     config = make_config(f"opc.tcp://127.0.0.1:{free_port()}", start_attempts=3)
-    started = time.monotonic()
+    attempts = count_sessions(monkeypatch)
     with pytest.raises(CollectorError, match="is unreachable"):
         asyncio.run(Collector(config, lake).run())
-    assert time.monotonic() - started < 5  # 3 refused connects with 0.2 s + 0.4 s backoff between them
+    assert attempts == [3]  # bounded: 3 refused connects, then the error
