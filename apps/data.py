@@ -32,6 +32,9 @@ CORE_TABLES = ("gold.kpi_daily", "gold.oee_by_machine_shift", "gold.fct_inventor
                "silver.fct_genealogy_edges")
 LOOKBACK_DAYS = 7  # how far back the state timeline looks for the state a day starts in
 MODEL_TABLES = ("gold.machine_risk", "gold.quality_risk", "gold.signal_anomalies")
+# the limit of the check `landed_rows_reach_gold` (pipelines/realtime.py; a test keeps them equal): the app does not
+# import the Dagster code location for one number
+LANDED_TO_GOLD_LIMIT_S = 60.0
 
 
 class Missing(Exception):

@@ -18,6 +18,7 @@ def render() -> None:
     quarantine_section()
     late_and_gaps_section()
     checks_section()
+    realtime_section()
     tables_section()
 
 
@@ -103,6 +104,29 @@ def checks_section() -> None:
                  + ", ".join(failing["table_name"].to_list()))
     st.dataframe(last.select("table_name", "table_version", "is_published", "failed_checks", "run_id",
                              "recorded_at"), hide_index=True, width="stretch")
+
+
+def realtime_section() -> None:
+    """bronze.source_freshness, written by each `plantlake listen --refresh` refresh: per source and channel the
+    latest refresh's lags, event time -> landed -> in gold, and the check `landed_rows_reach_gold` judges it."""
+    st.subheader("Real-time freshness (MQTT and HTTP events -> stock)")
+    if not data.exists("bronze.source_freshness"):
+        st.info("No real-time refresh has run on this lake: `plantlake listen --refresh` lands MES and WMS events "
+                "from MQTT and refreshes stock, recording each source's freshness here.")
+        return
+    freshness = data.read("bronze.source_freshness")
+    latest = freshness.sort("refreshed_at").group_by("source", "channel").last().sort("source", "channel")
+    slow = latest.filter(pl.col("landed_to_gold_p95_s") > data.LANDED_TO_GOLD_LIMIT_S)
+    if slow.is_empty():
+        st.success(f"Every source's latest refresh reached gold within {data.LANDED_TO_GOLD_LIMIT_S:.0f} s (p95).")
+    else:
+        st.error(f"{slow.height} source(s) took longer than {data.LANDED_TO_GOLD_LIMIT_S:.0f} s (p95) from landed "
+                 "to gold: " + ", ".join(slow["source"].to_list()))
+    st.dataframe(latest.select("source", "channel", "rows", "last_event_at", "event_to_landed_p50_s",
+                               "event_to_landed_p95_s", "landed_to_gold_p50_s", "landed_to_gold_p95_s",
+                               "event_to_gold_p95_s", "refreshed_at"), hide_index=True, width="stretch")
+    with st.expander(f"Every refresh ({freshness.height} rows)"):
+        st.dataframe(freshness.sort("refreshed_at", descending=True), hide_index=True, width="stretch")
 
 
 def tables_section() -> None:

@@ -53,6 +53,7 @@ def render() -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     negative_section(rows)
     reconciliation_section()
+    shortages_section()
 
 
 def negative_section(rows: pl.DataFrame) -> None:
@@ -90,6 +91,30 @@ def reconciliation_section() -> None:
     picked = chosen.filter(pl.col("difference_id") == difference_id).row(0, named=True)
     st.dataframe(data.movements_behind(material=picked["material_id"], lot=picked["lot_id"],
                                        work_order=picked["work_order_id"]), hide_index=True, width="stretch")
+
+
+def shortages_section() -> None:
+    """gold.shortage_forecast and gold.pick_suggestions as the last run prepared them (what `plantlake shortages`
+    answers as of the latest event): when each line side runs short, and the picks that cover it."""
+    st.subheader("Line-side shortages ahead (forecast)")
+    if not (data.exists("gold.shortage_forecast") and data.exists("gold.pick_suggestions")):
+        st.info("No shortage forecast in this lake yet: `plantlake run` prepares gold.shortage_forecast and "
+                "gold.pick_suggestions from released orders, routings, BOMs and line-side stock.")
+        return
+    shortages = data.read("gold.shortage_forecast").sort("short_at", "line_id", "material_id")
+    picks = data.read("gold.pick_suggestions").sort("pick_by_at", "line_id", "material_id")
+    if shortages.is_empty():
+        st.success("No line side runs short within the forecast horizon.")
+        return
+    forecast_at = shortages["forecast_at"].max()
+    st.caption(f"Forecast as of {forecast_at:%Y-%m-%d %H:%M} UTC (the latest event the lake held at the last run); "
+               "`plantlake shortages --line L --horizon 8h` forecasts again from the lake as it is.")
+    per_line = shortages.group_by("line_id").agg(pl.len().alias("materials_short"),
+                                                 pl.col("short_at").min().alias("first_short_at")).sort("line_id")
+    st.dataframe(per_line, hide_index=True, width="stretch")
+    st.dataframe(shortages, hide_index=True, width="stretch")
+    st.markdown(f"**Pick suggestions** ({picks.height}): oldest receipt first, to be picked by `pick_by_at`")
+    st.dataframe(picks, hide_index=True, width="stretch")
 
 
 def _parse(text: str | None) -> datetime | None:

@@ -3,13 +3,15 @@ empty lake and missing model tables give a message (never a traceback)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import shutil
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lakehouse.delta_io import DeltaLake
 from plantlake import Lake
 from tests.apps.conftest import APP
 
@@ -219,3 +221,64 @@ def test_an_empty_or_missing_lake_says_how_to_fill_it(tmp_path: Path, app_env, k
     at = open_page()
     assert at.title[0].value == "Plantlake: the lake is empty"
     assert any("make demo" in m.value for m in at.markdown)
+
+
+def publish(lake: DeltaLake, name: str, rows: pl.DataFrame) -> None:
+    """Overwrite a gold table with `rows` and record the new version as published (what a run's audit does)."""
+    lake.overwrite(name, rows.to_arrow())
+    log = lake.scan("publication_log").filter(pl.col("table_name") == name).sort("table_version").collect()
+    row = log.row(-1, named=True) | {"table_version": lake.version(name), "is_published": True, "failed_checks": []}
+    lake.append("publication_log", pl.DataFrame([row], schema=log.schema).to_arrow())
+
+
+def test_inventory_shows_the_prepared_shortage_forecast_and_picks(tmp_path: Path, app_lake, app_env) -> None:
+    app_env(app_lake)
+    lake = Lake(app_lake)
+    assert lake.read("gold.shortage_forecast").is_empty()  # this plant's last run foresaw no shortage
+    quiet = open_page("inventory").success
+    assert any(s.value == "No line side runs short within the forecast horizon." for s in quiet)
+    root = tmp_path / "lake"
+    shutil.copytree(app_lake, root)
+    t = datetime(2026, 1, 14, 8, tzinfo=timezone.utc)
+    short = pl.DataFrame({"line_id": ["LINE-01", "LINE-02"], "material_id": ["RM-1001", "RM-1002"],
+                          "short_at": [t, t + timedelta(hours=2)], "work_order_id": ["WO-000050", "WO-000051"],
+                          "line_side_quantity": [5.0, 0.0], "required_quantity": [20.0, 8.0],
+                          "shortfall_quantity": [15.0, 8.0], "warehouse_quantity": [100.0, 40.0],
+                          "forecast_at": [t - timedelta(hours=3)] * 2})
+    pick = pl.DataFrame({"line_id": ["LINE-01"], "material_id": ["RM-1001"], "lot_id": ["LOT-1"],
+                         "from_location_id": ["BIN-1"], "to_location_id": ["PSA-01"], "pick_quantity": [15.0],
+                         "lot_received_at": [t - timedelta(days=2)], "short_at": [t],
+                         "pick_by_at": [t - timedelta(minutes=30)], "lead_time_s": [1800.0], "pick_rule": ["FIFO"],
+                         "forecast_at": [t - timedelta(hours=3)]})
+    delta = DeltaLake(root)
+    publish(delta, "shortage_forecast", short)
+    publish(delta, "pick_suggestions", pick)
+    app_env(root)
+    at = open_page("inventory")
+    shown = next(df.value for df in at.dataframe if "shortfall_quantity" in df.value.columns)
+    assert list(shown["work_order_id"]) == ["WO-000050", "WO-000051"] and shown["shortfall_quantity"].sum() == 23.0
+    per_line = next(df.value for df in at.dataframe if "materials_short" in df.value.columns)
+    assert list(per_line["materials_short"]) == [1, 1]
+    shown_picks = next(df.value for df in at.dataframe if "pick_quantity" in df.value.columns)
+    assert list(shown_picks["pick_quantity"]) == [15.0]
+
+
+def test_data_health_shows_the_real_time_freshness_and_its_verdict(tmp_path: Path, app_lake, app_env) -> None:
+    from apps.data import LANDED_TO_GOLD_LIMIT_S
+    from pipelines.realtime import LANDED_TO_GOLD_LIMIT, freshness_rows
+
+    assert LANDED_TO_GOLD_LIMIT_S == LANDED_TO_GOLD_LIMIT.total_seconds()
+    app_env(app_lake)
+    assert any("No real-time refresh has run" in i.value for i in open_page("health").info)
+    root = tmp_path / "lake"
+    shutil.copytree(app_lake, root)
+    t = datetime(2026, 1, 14, 6, tzinfo=timezone.utc)
+    landed = pl.DataFrame({"source": ["wms_transactions", "mes_lot_events"], "channel": ["messages"] * 2,
+                           "occurred_at": [t, t], "ingested_at": [t + timedelta(seconds=2), t + timedelta(seconds=90)]})
+    DeltaLake(root).append("source_freshness", freshness_rows(landed, refreshed_at=t.replace(minute=3),
+                                                              landed_until=t.replace(minute=2), run_id="r").to_arrow())
+    app_env(root)
+    at = open_page("health")
+    shown = next(df.value for df in at.dataframe if "landed_to_gold_p95_s" in df.value.columns)
+    assert sorted(shown["source"]) == ["mes_lot_events", "wms_transactions"]
+    assert any("mes_lot_events" in e.value and "longer than 60 s" in e.value for e in at.error)  # 90 s

@@ -1,5 +1,5 @@
-"""The kill -9 loop: `plantlake ingest` and `plantlake run` killed at 10 or more random points (after the n-th Delta commit
-each makes, n drawn with a fixed seed), one after another on the same lake, then one run to the end: the lake
+"""The kill -9 loop: `plantlake ingest` and `plantlake run` killed at 10 or more random points (after the n-th
+Delta commit each makes, n drawn with a fixed seed), one after another on the same lake, then one run to the end: the lake
 equals one built without a kill - no duplicate key, no lost row - and the ingest log agrees with the tables."""
 
 from __future__ import annotations
