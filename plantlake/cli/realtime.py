@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from pathlib import Path
 
 import click
@@ -82,7 +81,11 @@ def listen_command(lake: Lake, broker_url: str, site: str, topics: tuple[str, ..
     finally:
         listener.stop()
         if refreshing is not None:
-            refreshing.finish()  # one last refresh of what landed since the previous one
+            try:
+                refreshing.finish()  # one last refresh of what landed since the previous one
+            except Exception as exc:  # noqa: BLE001 - the listener stopped for it: one clear line, not a traceback
+                raise click.ClickException(f"the stock refresh failed, so the listener stopped (what landed is "
+                                           f"in bronze; `plantlake run` refreshes it): {exc}") from exc
     click.echo(listener.stats.line())
 
 
