@@ -116,3 +116,20 @@ def test_the_refresh_loop_runs_beside_the_landing_and_every_landed_row_reaches_s
     runs = {o.run_id for o in outcomes}
     freshness = lake.scan("source_freshness").filter(pl.col("refresh_run_id").is_in(list(runs))).collect()
     assert freshness["rows"].sum() == len(numbers)
+
+
+def test_a_refresh_that_crashes_stops_the_listener_and_finish_reraises_it() -> None:
+    """Landing must not go on without refreshing (stock would be stale without anyone knowing)."""
+    from pipelines.realtime import RefreshLoop
+
+    class Broken:
+        def refresh(self) -> None:
+            raise OSError("disk full")
+
+    stopped = []
+    loop = RefreshLoop(Broken(), 0.0, on_crash=lambda: stopped.append(True))  # type: ignore[arg-type]
+    loop.start()
+    loop.landed(5)
+    with pytest.raises(OSError, match="disk full"):
+        loop.finish()
+    assert stopped == [True]
