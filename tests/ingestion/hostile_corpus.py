@@ -157,7 +157,7 @@ CASES: list[Case] = [
             work_order_id="-cmd|'/c calc'!A0"),
     Case("duplicate row within file", WMS, wms_file(GOOD, GOOD), "landed", (2, 1, 0, 1)),
     Case("conflicting duplicate id within file", WMS, wms_file(GOOD, wms_line(transaction_id="T0", quantity="7")),
-         "landed", (2, 1, 1, 0), "conflicting_duplicate: transaction_id=T0 lands in this run from another record"),
+         "landed", (2, 1, 1, 0), "lands in this run from another record with another payload"),
     Case("100 MB single line csv", WMS, csv_with_bytes(b"T9," + b"A" * (100 * 1024 * 1024)), "landed",
          (2, 1, 1, 0), "line longer than"),
     # --- NDJSON lines ------------------------------------------------------------------------------------
