@@ -69,6 +69,11 @@ class Contract:
     def column_names(self) -> tuple[str, ...]:
         return self._names
 
+    @property
+    def key_rule(self) -> str:
+        """The name of the expectation that the business key is unique within a batch."""
+        return f"{self.key[0]} is unique" if len(self.key) == 1 else f"({', '.join(self.key)}) is unique"
+
     def suite(self, code_sets: Mapping[str, Sequence[str]], now: datetime) -> gx.ExpectationSuite:
         suite = new_suite(f"{self.entity}_v{self.version}")
         e = gx.expectations
@@ -118,11 +123,10 @@ class Contract:
             suite.add_expectation(e.ExpectColumnValuesToNotBeNull(
                 column=name, row_condition=condition, meta={"name": f"{name} is present when {on} {op} {value}"}))
         if len(self.key) == 1:
-            suite.add_expectation(e.ExpectColumnValuesToBeUnique(
-                column=self.key[0], meta={"name": f"{self.key[0]} is unique"}))
+            suite.add_expectation(e.ExpectColumnValuesToBeUnique(column=self.key[0], meta={"name": self.key_rule}))
         else:
-            suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(
-                column_list=list(self.key), meta={"name": f"({', '.join(self.key)}) is unique"}))
+            suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(column_list=list(self.key),
+                                                                    meta={"name": self.key_rule}))
         return suite
 
     def normalized(self, text: pl.DataFrame) -> pl.DataFrame:

@@ -423,8 +423,7 @@ def _first_of_conflicting_records(contract: Contract, typed: pl.DataFrame,
     the first delivered (file order, then line) that passes every other expectation lands, the others are
     `conflicting_duplicate` (with their own faults, if any), as a re-send in a later run is; before this, the key's uniqueness expectation
     quarantined them all and the good record was lost too."""
-    unique = (f"{contract.key[0]} is unique" if len(contract.key) == 1
-              else f"({', '.join(contract.key)}) is unique")
+    unique = contract.key_rule
     clashing = sorted(i for i, names in reasons.items() if unique in names)
     if not clashing:
         return reasons

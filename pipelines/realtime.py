@@ -24,7 +24,7 @@ from lakehouse.delta_io import DeltaLake
 from lakehouse.schema import rows_to_arrow
 from pipelines.checks import table_key
 from pipelines.inventory.assets import fct_inventory_ledger, standardize_movements, stock_on_hand_asset
-from pipelines.inventory.refresh import MOVEMENT_SOURCES
+from pipelines.inventory.refresh import MOVEMENT_SOURCES, last_source_version
 from pipelines.publication import publish_run
 from pipelines.resources import LakeResource
 from pipelines.production import lake_writer_tags
@@ -63,7 +63,7 @@ class InventoryRefresher:
         self.quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
     def refresh(self) -> RefreshOutcome:
-        before = last_movements_source_version(self.lake)
+        before = last_source_version(self.lake, "fct_inventory_movements")
         started = datetime.now(timezone.utc)
         for table in MOVEMENT_SOURCES:  # a lake fed only by messages may lack a source so far: empty, not missing
             self.lake.create(table)
@@ -74,7 +74,7 @@ class InventoryRefresher:
         published = sum(r["is_published"] for r in rows)
         freshness = pl.DataFrame()
         if result.success and published:
-            runs = ingest_runs_between(self.lake, before, last_movements_source_version(self.lake))
+            runs = ingest_runs_between(self.lake, before, last_source_version(self.lake, "fct_inventory_movements"))
             freshness = record_freshness(self.lake, runs=runs,
                                          landed_until=started, refreshed_at=finished, run_id=result.run_id)
         return RefreshOutcome(result.success, result.run_id, (finished - started).total_seconds(), published,
@@ -136,15 +136,6 @@ class RefreshLoop:
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that calls finish()
             self.error = exc
             self.on_crash()
-
-
-def last_movements_source_version(lake: DeltaLake) -> int | None:
-    """The version of `dirty_partitions` the latest movements refresh read (None before the first)."""
-    if not lake.exists("refresh_log"):
-        return None
-    log = (lake.scan("refresh_log").filter(pl.col("table_name") == "fct_inventory_movements")
-           .sort("refreshed_at").select("source_version").collect())
-    return log["source_version"][-1] if log.height else None
 
 
 def ingest_runs_between(lake: DeltaLake, before: int | None, until: int | None) -> list[str]:

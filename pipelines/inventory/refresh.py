@@ -40,6 +40,12 @@ def _last_refresh(lake: DeltaLake, table: str) -> dict | None:
     return rows.row(-1, named=True) if rows.height else None
 
 
+def last_source_version(lake: DeltaLake, table: str) -> int | None:
+    """The version of `dirty_partitions` the latest refresh of `table` read (None before the first)."""
+    last = _last_refresh(lake, table)
+    return None if last is None else last["source_version"]
+
+
 def movements_scope(lake: DeltaLake, *, full: bool) -> Scope:
     return dirty_dates_scope(lake, "fct_inventory_movements", MOVEMENT_SOURCES, full=full)
 
