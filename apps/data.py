@@ -446,6 +446,21 @@ def quarantined() -> pl.DataFrame:
     return _quarantine(lake_root(), _versions(*names))
 
 
+# ---- models ---------------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _quality_what_if(root: str, versions: tuple[int | None, ...]) -> Any:
+    return _lake(root).quality_what_if()
+
+
+def quality_what_if() -> Any:
+    """`Lake.quality_what_if()`: the champion quality model over the orders' features, loaded once per version
+    of gold.quality_risk (rescored whenever a new model becomes champion) and of the feature table.
+    `QueryError` (with how to get one) when no quality model is champion yet."""
+    require("gold.work_order_quality_features")
+    names = tuple(name for name in ("gold.quality_risk", "gold.work_order_quality_features") if exists(name))
+    return _quality_what_if(lake_root(), _versions(*names))
+
+
 def safe_read(name: str, **options: Any) -> pl.DataFrame | None:
     """`read`, or None when the lake does not have the table."""
     try:

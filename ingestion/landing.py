@@ -77,17 +77,46 @@ class Lander:
         self._codes = code_sets(lake)
         self._suites: dict[str, object] = {}
         self._landed: dict[str, bool] = self._landed_fingerprints()
+        self._logged: dict[str, tuple[int, int]] = self._logged_stamps()
         self.table_stats: dict[str, Counter] = {}  # table -> landed / quarantined / duplicate / expectation name
 
-    def pending_files(self, sources: Iterable[Source] = SOURCES) -> list[tuple[Source, Path]]:
+    def pending_files(self, sources: Iterable[Source] = SOURCES, *,
+                      include_logged: bool = False) -> list[tuple[Source, Path]]:
         found = []
         for source in sources:
             paths: set[Path] = set()
             for pattern in source.patterns:
                 paths |= {p for p in self.landing_root.glob(pattern) if not p.is_dir()}  # FIFOs, devices,
                 # loops and links leaving the folder are kept here so that reading rejects them with the reason
-            found += [(source, p) for p in sorted(paths) if self.settled(p)]
+            found += [(source, p) for p in sorted(paths)
+                      if (self.settled(p) if include_logged else self.wanted(p))]
         return found
+
+    def wanted(self, path: Path) -> bool:
+        """A file is read when it has settled and is not a file the log already holds, unchanged."""
+        return self.settled(path) and not self.logged_unchanged(path)
+
+    def logged_unchanged(self, path: Path) -> bool:
+        """True when the ingest log holds this name, read (landed, a duplicate or rejected after reading) at a
+        time after the file was last modified and with its current size: reading it again could only repeat
+        that row. A file written again (new size or modification time) is read again."""
+        logged = self._logged.get(self.relative_name(path))
+        stamp = file_stamp(path)
+        return logged is not None and stamp is not None and stamp[0] == logged[0] and stamp[1] < logged[1]
+
+    def _logged_stamps(self) -> dict[str, tuple[int, int]]:
+        """source_file -> (bytes, when its latest reading started, ns) for files the log holds as read. A file
+        whose latest reading failed while writing (`could not be landed`, perhaps a full disk) is read again."""
+        if not self.lake.exists("ingest_log"):
+            return {}
+        frame = (self.lake.scan("ingest_log")
+                 .filter(~pl.col("file_sha256").str.starts_with("unread:"))
+                 .sort("started_at").group_by("source_file")
+                 .agg(pl.col("file_bytes").last(), pl.col("started_at").last().dt.epoch("ns"),
+                      pl.col("error").last().fill_null("").str.starts_with("could not be landed").alias("retry"))
+                 .filter(~pl.col("retry")).drop("retry")
+                 .collect())
+        return {name: (size, started) for name, size, started in frame.iter_rows()}
 
     def settled(self, path: Path) -> bool:
         """False while the file changed within the settle interval (it is left for a later run, unlogged)."""

@@ -166,7 +166,7 @@ def land_spooled(lander: Lander) -> list[FileOutcome]:
     """Spool files a crashed process left: landed now (already-landed ones are duplicates) and removed."""
     outcomes = []
     for kind, source in MESSAGE_SOURCES.items():
-        for _, path in lander.pending_files([source]):
+        for _, path in lander.pending_files([source], include_logged=True):  # a landed one is still removed
             outcomes += lander.land_batch([path], source)
             path.unlink(missing_ok=True)
     return outcomes

@@ -29,7 +29,7 @@ PATTERNS = ("signals/*.parquet", "signals/**/*.parquet")
 def pending_signal_files(lander: Lander) -> list[Path]:
     """Every entry but folders: reading rejects FIFOs, devices, loops and links leaving the folder."""
     return sorted({p for pattern in PATTERNS for p in lander.landing_root.glob(pattern)
-                   if not p.is_dir() and lander.settled(p)})
+                   if not p.is_dir() and lander.wanted(p)})
 
 
 def land_signal_files(lander: Lander, progress: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:

@@ -26,6 +26,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from lakehouse.catalog import CATALOG, Catalog, TableSpec
 from lakehouse.errors import TableNotFoundError, VersionNotFoundError
+from lakehouse.lake_lock import table_write_lock
 from lakehouse.schema import conform
 
 Version = int | datetime | None
@@ -136,16 +137,17 @@ class DeltaLake:
         spec = self.spec(name)
         batch = conform(spec, data)
         keys = list(spec.merge_keys)
-        self.create(name)
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
         fresh = frame.unique(subset=keys, keep="first", maintain_order=True)
-        if fresh.height:
-            stored = self._stored_keys(spec, batch)
-            if stored.height:
-                fresh = fresh.join(stored, on=keys, how="anti", nulls_equal=True)
-        if fresh.height:
-            write_deltalake(self.uri(name), fresh.to_arrow().cast(spec.schema), mode="append")
+        with table_write_lock(self.root, name):  # nobody appends between reading the stored keys and appending
+            self.create(name)
+            if fresh.height:
+                stored = self._stored_keys(spec, batch)
+                if stored.height:
+                    fresh = fresh.join(stored, on=keys, how="anti", nulls_equal=True)
+            if fresh.height:
+                write_deltalake(self.uri(name), fresh.to_arrow().cast(spec.schema), mode="append")
         result = WriteResult(spec.name, "insert_new", batch.num_rows, fresh.height, self.version(name),
                              duplicates_skipped=batch.num_rows - fresh.height)
         return result, fresh

@@ -10,6 +10,7 @@ lock is moved aside with an atomic rename, so two writers racing for it cannot b
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -145,3 +146,19 @@ def lake_writer(lake_root: Path | str, command: str) -> Iterator[LakeLock]:
         yield lock
     finally:
         lock.release()
+
+
+@contextmanager
+def table_write_lock(lake_root: Path | str, table: str) -> Iterator[None]:
+    """Serialize read-then-append writes (insert-only landing) to one table across processes and threads on this
+    host: the OPC UA collector lands signals while `ingest` may land signal files into the same table. An
+    advisory `flock` on `_locks/<table>.lock`, held for one write (milliseconds to seconds), released by the kernel
+    when its holder dies, so it is never stale."""
+    path = Path(lake_root) / "_locks" / f"{table}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame as SparkDataFrame
 
+    from plantlake.what_if import QualityWhatIf
     from transforms.genealogy.epcis import EpcisOptions
     from transforms.genealogy.trace import RecallResult, TraceResult
 
@@ -312,6 +313,14 @@ class Lake:
         from transforms.genealogy.trace import recall
 
         return recall(self._genealogy(), supplier_lot)
+
+    def quality_what_if(self) -> QualityWhatIf:
+        """The champion quality model over this lake's work orders: `.predict(order, {"deviation_mean_c": 0.5})`
+        gives the high-scrap probability with those process parameters changed (`.baseline(order)` holds the
+        order's own). QueryError when no quality model is champion yet."""
+        from plantlake.what_if import quality_what_if
+
+        return quality_what_if(self.root, self.delta)
 
     def epcis(self, start: datetime | date | str | None = None, end: datetime | date | str | None = None, *,
               options: EpcisOptions | None = None) -> dict[str, Any]:

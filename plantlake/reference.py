@@ -18,6 +18,7 @@ SECTIONS = {
     "Looking ahead at the line side": ["material_requirements", "shortages", "pick_suggestions"],
     "Production flow": ["bottleneck", "schedule_suggestion", "machine_lots", "operator_lots", "machine_recall"],
     "Traceability out (GS1 EPCIS 2.0)": ["epcis", "trace_epcis", "recall_epcis"],
+    "Models": ["quality_what_if"],
     "Quarantine": ["quarantine", "replay_quarantine"],
     "Operations": ["run", "ingest", "maintain"],
 }

@@ -10,6 +10,9 @@ import polars as pl
 import streamlit as st
 
 from apps import data, ui
+from plantlake.errors import QueryError
+
+QUALITY_LABEL = "probability that the order scraps at least 4 % of its units"
 
 SCORE_HINTS = ("risk", "probability", "score")
 
@@ -50,10 +53,47 @@ def render() -> None:
                    "issue): once declared in the catalog, `plantlake run --source LANDING` (or `make demo`) "
                    "writes them. The rest of the app works without them.")
     machines = ranked("gold.machine_risk", "Riskiest machines")
-    ranked("gold.quality_risk", "Work orders and lots at risk")
+    orders = ranked("gold.quality_risk", "Work orders and lots at risk")
+    quality_what_if(orders)
     anomalies = ranked("gold.signal_anomalies", "Signal anomalies")
     if anomalies is not None and not anomalies.is_empty():
         signal_chart(anomalies, machines)
+
+
+PARAMETER_LABELS = {"deviation_mean_c": "Mean setpoint deviation (°C)",
+                    "deviation_square_mean": "Mean squared setpoint deviation (°C²)",
+                    "pressure_excess_mean_bar": "Mean pressure outside tolerance (bar)",
+                    "pressure_max_bar": "Highest pressure (bar)"}
+
+
+def quality_what_if(orders: pl.DataFrame | None) -> None:
+    """Set an order's process parameters, see the quality model's predicted high-scrap probability."""
+    st.subheader("What if (quality model)")
+    try:
+        what_if = data.quality_what_if()
+    except data.Missing as missing:
+        st.info(str(missing))
+        return
+    except QueryError as error:
+        st.info(f"No what-if yet: {error}.")
+        return
+    known = what_if.order_ids()
+    ranked_ids = [o for o in (orders["work_order_id"].to_list() if orders is not None and not orders.is_empty()
+                              and "work_order_id" in orders.columns else []) if o in set(known)]
+    ids = ranked_ids + sorted(set(known) - set(ranked_ids))
+    order = st.selectbox("Work order", ids, index=ui.index_of(ids, ui.param("work_order")), key="what_if_order")
+    baseline = what_if.baseline(order)
+    columns = st.columns(len(baseline) or 1)
+    changes = {name: columns[i].number_input(PARAMETER_LABELS.get(name, name), value=value,
+                                             format="%.4f", key=f"what_if_{name}")
+               for i, (name, value) in enumerate(baseline.items())}
+    before, after = what_if.predict(order), what_if.predict(order, changes)
+    st.metric("Predicted high-scrap probability", f"{after * 100:.1f} %", delta=f"{(after - before) * 100:+.1f} pts",
+              delta_color="inverse", help=f"{QUALITY_LABEL}; model version {what_if.model_version}, the order's own "
+                                          f"parameters give {before * 100:.1f} %")
+    ui.numbers(pl.DataFrame({"parameter": list(baseline), "as landed": list(baseline.values()),
+                             "what if": [changes[name] for name in baseline]}),
+               f"Parameters of {order}: as landed and what if")
 
 
 def signal_chart(anomalies: pl.DataFrame, machines: pl.DataFrame | None) -> None:

@@ -246,7 +246,7 @@ def ingest(ctx: click.Context, source_dir: Path, verbose: bool) -> None:
     lake: Lake = ctx.obj
     verbose = verbose or bool(ctx.meta.get("plantlake.verbose"))
     _require_landing_folder(source_dir)
-    progress = Progress("ingest", landing_file_count(source_dir), "file")
+    progress = Progress("ingest", landing_file_count(source_dir, lake.root), "file")
 
     def show(outcome: Any) -> None:
         progress.advance(f"{outcome.source_file}: {outcome.status}")
@@ -256,7 +256,8 @@ def ingest(ctx: click.Context, source_dir: Path, verbose: bool) -> None:
                           f"duplicate={outcome.rows_duplicate}"
                           + (f"  error: {outcome.error}" if outcome.error else ""))
 
-    files = "the files" if progress.total is None else f"{progress.total} file{'' if progress.total == 1 else 's'}"
+    files = "the new files" if progress.total is None else \
+        f"{progress.total} new file{'' if progress.total == 1 else 's'}"
     progress.line(f"{files} in {source_dir} to land into {lake.root} (master data and quarantine replay first)")
     try:
         with LakeWatcher(lake.root, lambda name: log.debug(f"new commit in {name}"), progress.tick):

@@ -270,16 +270,24 @@ def run_with_progress(lake: Any, source_dir: Path, label: str = "run", *, full_r
     return outcome
 
 
-def landing_file_count(source_dir: Path) -> int | None:
-    """How many files `ingest` will look at (each is landed, or skipped as already delivered)."""
+def landing_file_count(source_dir: Path, lake_root: Path | None = None) -> int | None:
+    """How many files `ingest` will read (each is landed, rejected, or found a duplicate delivery); with the
+    lake, files its ingest log already holds unchanged are not counted (they are not read again)."""
     try:
         from ingestion.signal_files import PATTERNS
         from ingestion.sources import SOURCES
 
         root = source_dir.resolve()
-        count = sum(len({p for pattern in source.patterns for p in root.glob(pattern)
-                         if p.is_file() or p.is_symlink()}) for source in SOURCES)
-        return count + len({p for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()})
+        found = {p for source in SOURCES for pattern in source.patterns for p in root.glob(pattern)
+                 if p.is_file() or p.is_symlink()} | {p for pattern in PATTERNS for p in root.glob(pattern)
+                                                      if p.is_file()}
+        if lake_root is not None and found:
+            from ingestion.landing import Lander
+            from lakehouse.delta_io import DeltaLake
+
+            lander = Lander(DeltaLake(lake_root), root)
+            found = {p for p in found if not lander.logged_unchanged(p)}
+        return len(found)
     except Exception:  # noqa: BLE001 - without the count the progress just has no total
         log.debug("could not count the landing files", exc_info=True)
         return None

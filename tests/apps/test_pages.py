@@ -193,7 +193,7 @@ def test_risk_page_with_every_model_table_missing(tmp_path: Path, app_lake, app_
     for table in ("gold.machine_risk", "gold.quality_risk", "gold.signal_anomalies"):
         assert table in text
     assert "plantlake run" in text
-    assert len(at.info) == 3
+    assert len(at.info) == 4 and sum(i.value.startswith("No what-if yet: no champion") for i in at.info) == 1
 
 
 def test_data_health_counts_equal_the_ingest_log_and_quarantine(app_lake, app_env) -> None:
@@ -282,3 +282,47 @@ def test_data_health_shows_the_real_time_freshness_and_its_verdict(tmp_path: Pat
     shown = next(df.value for df in at.dataframe if "landed_to_gold_p95_s" in df.value.columns)
     assert sorted(shown["source"]) == ["mes_lot_events", "wms_transactions"]
     assert any("mes_lot_events" in e.value and "longer than 60 s" in e.value for e in at.error)  # 90 s
+
+
+def test_risk_page_quality_what_if_scores_the_changed_parameters(tmp_path: Path, app_lake, app_env) -> None:
+    """With a champion quality model in the registry, the what-if shows the model's probability for the chosen
+    order, first with its own parameters, then with the ones typed in; without one it says how to get one."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    from ml.registry import ModelRegistry
+    from pipelines.models.inputs import feature_rows
+    from pipelines.models.training import QUALITY_MODEL
+
+    root = tmp_path / "lake"
+    shutil.copytree(app_lake, root)
+    app_env(root)
+    assert any("No what-if yet: no champion work_order_high_scrap model" in i.value for i in open_page("risk").info)
+
+    rows = feature_rows(DeltaLake(root), "work_order_quality_features").set_index("work_order_id", drop=False)
+    columns = ["deviation_mean_c", "deviation_square_mean", "pressure_excess_mean_bar", "pressure_max_bar",
+               "input_lot_prior_scrap_share"]
+    above_median = rows["scrap_share"] > rows["scrap_share"].median()  # 10 days hold no high-scrap order
+    model = Pipeline([("columns", ColumnTransformer([("numbers", "passthrough", columns)])),
+                      ("model", HistGradientBoostingClassifier(max_iter=40, random_state=0))]).fit(rows, above_median)
+    registry = ModelRegistry(root)
+    run_id, version = registry.log_version(QUALITY_MODEL, model, params={}, metrics={}, input_versions={})
+    assert registry.promote(QUALITY_MODEL, run_id, version, new_score=1.0, naive_score=0.0, champion_score=None,
+                            champion_version=None).is_champion
+
+    at = open_page("risk")
+    order = at.selectbox(key="what_if_order").value
+    own = rows.loc[[order]]
+    assert metric(at, "Predicted high-scrap probability") == f"{model.predict_proba(own)[0, 1] * 100:.1f} %"
+    changed = own.assign(deviation_mean_c=4.0, deviation_square_mean=16.0)
+    at.number_input(key="what_if_deviation_mean_c").set_value(4.0)
+    at.number_input(key="what_if_deviation_square_mean").set_value(16.0).run()
+    assert not at.exception
+    expected, before = model.predict_proba(changed)[0, 1], model.predict_proba(own)[0, 1]
+    shown = next(m for m in at.metric if m.label == "Predicted high-scrap probability")
+    assert shown.value == f"{expected * 100:.1f} %" and shown.delta == f"{(expected - before) * 100:+.1f} pts"
+    assert Lake(root).quality_what_if().predict(order, {"deviation_mean_c": 4.0, "deviation_square_mean": 16.0}) \
+        == pytest.approx(expected)
+    with pytest.raises(Exception, match="cannot be changed in a what-if"):
+        Lake(root).quality_what_if().predict(order, {"suppliers": 3})

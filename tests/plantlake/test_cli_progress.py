@@ -51,13 +51,24 @@ def test_ingest_reports_files_and_verbose_prints_one_line_per_file(plant: tuple[
     landing, lake, _ = plant
     files = landing_file_count(landing)
     assert files and files > 10
+    nothing_new = CliRunner().invoke(main, ["--lake", str(lake), "ingest", "--source", str(landing)])
+    assert nothing_new.exit_code == 0, nothing_new.output
+    assert f"[ingest] 0 new files in {landing}" in nothing_new.stderr  # the run logged them all: none read again
+    assert landing_file_count(landing, lake) == 0 and ": 0 files" in nothing_new.stdout
+    for path in landing.rglob("*"):  # every file written again: each is read again (and found a duplicate)
+        if path.is_file():
+            os.utime(path)
+    assert landing_file_count(landing, lake) == files
     result = CliRunner().invoke(main, ["--lake", str(lake), "ingest", "--source", str(landing)])
     assert result.exit_code == 0, result.output
     progress = [line for line in result.stderr.splitlines() if line.startswith("[ingest] ")]
-    assert progress[0].startswith(f"[ingest] {files} files in {landing} to land into {lake}")
+    assert progress[0].startswith(f"[ingest] {files} new files in {landing} to land into {lake}")
     assert progress[1].startswith(f"[ingest] 1/{files} files, ")
     assert progress[-1].startswith(f"[ingest] {files}/{files} files")
     assert f"ingest run ingest-" in result.stdout and f": {files} files" in result.stdout
+    for path in landing.rglob("*"):
+        if path.is_file():
+            os.utime(path)
     verbose = CliRunner().invoke(main, ["--verbose", "--lake", str(lake), "ingest", "--source", str(landing)])
     assert verbose.exit_code == 0, verbose.output
     per_file = [line for line in verbose.stdout.splitlines() if " read=" in line]

@@ -65,3 +65,44 @@ def test_cli_ingest_on_a_busy_lake_exits_5_and_succeeds_on_retry(tmp_path: Path)
     retry = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert retry.returncode == 0, retry.stderr[-2000:]
     assert lake.row_count("wms_transactions") == 1
+
+
+def test_insert_only_writers_racing_on_one_table_never_duplicate_a_key(tmp_path: Path) -> None:
+    """The collector and `ingest` both land machine signals insert-only (read the stored keys, append the rest):
+    writers racing on one table keep each key once (lakehouse.lake_lock.table_write_lock)."""
+    import threading
+    from datetime import date, datetime, timezone
+
+    import pyarrow as pa
+
+    from lakehouse.delta_io import DeltaLake
+
+    lake = DeltaLake(tmp_path / "lake")
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    batches = [pa.table({"table_name": ["t"] * 40, "event_date": [date(2026, 1, 1 + i % 28) for i in range(40)],
+                         "ingest_run_id": [f"run-{(i + shift) % 60}" for i in range(40)], "is_late": [False] * 40,
+                         "marked_at": [now] * 40}) for shift in range(0, 60, 3)]
+    start = threading.Barrier(3)
+
+    def writer() -> None:
+        start.wait()
+        for batch in batches:
+            lake.insert_new("dirty_partitions", batch)
+
+    failures: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            writer()
+        except BaseException as error:  # noqa: BLE001 - a writer that died is a failure of the test
+            failures.append(error)
+
+    writers = [threading.Thread(target=guarded) for _ in range(3)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=300)
+    assert not failures, failures
+    rows = lake.scan("dirty_partitions").select("event_date", "ingest_run_id").collect()
+    expected = pa.concat_tables(batches).to_pandas()[["event_date", "ingest_run_id"]].drop_duplicates()
+    assert rows.height == rows.unique().height == len(expected)
