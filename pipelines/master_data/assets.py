@@ -1,10 +1,9 @@
 """Master data assets: one silver table per master-data export, replaced whole on each run."""
 
-from __future__ import annotations
-
 import dagster as dg
 import pyarrow as pa
 
+from data_contracts.master import check_master_snapshot
 from lakehouse.catalog import CATALOG
 from lakehouse.schema import columns_to_arrow
 from pipelines.checks import primary_key_check, table_key
@@ -29,19 +28,44 @@ MASTER_FILES = {
 OPTIONAL_COLUMNS = {"dim_material": ("gtin",)}
 
 
+CONTRACT_CHECK = "master_file_passes_contract"
+
+
 def master_data_asset(table: str, source_file: str) -> dg.AssetsDefinition:
     spec = CATALOG[table]
+    key = table_key(table)
 
-    @dg.asset(key=table_key(table), group_name="master_data", description=spec.description,
+    @dg.asset(key=key, group_name="master_data", description=spec.description,
               kinds={"delta", "polars"}, owners=["team:plant-data"],
-              metadata={"source_file": source_file, "primary_key": list(spec.primary_key)})
-    def _asset(lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
+              metadata={"source_file": source_file, "primary_key": list(spec.primary_key)},
+              check_specs=[dg.AssetCheckSpec(CONTRACT_CHECK, asset=key, blocking=False,
+                                             description="The master file passes its contract (data_contracts/"
+                                                         "master.py); a failing file is rejected whole and the "
+                                                         "table keeps its last good version.")])
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource,
+               landing: LandingResource) -> dg.MaterializeResult:
         data = landing.read_csv_as_text(source_file)
         for column in OPTIONAL_COLUMNS.get(table, ()):
             if column not in data.column_names:  # a landing folder written before the column existed
                 data = data.append_column(column, pa.nulls(data.num_rows, pa.string()))
-        result = lake.lake().overwrite(table, data)
-        return dg.MaterializeResult(metadata=result.as_metadata())
+        verdict = check_master_snapshot(table, spec.schema, spec.primary_key, data)
+        delta = lake.lake()
+        if not verdict.passed:
+            if not delta.exists(table):
+                raise dg.Failure(f"{source_file}: {verdict.describe()}; there is no earlier version to keep, so "
+                                 "nothing that needs this master data can be loaded until the file is fixed")
+            context.log.warning("%s: %s; silver.%s keeps version %d", source_file, verdict.describe(), table,
+                                delta.version(table))
+            return dg.MaterializeResult(
+                metadata={"rejected_file": source_file, "kept_version": delta.version(table),
+                          "reason": verdict.describe()[:4000]},
+                check_results=[dg.AssetCheckResult(check_name=CONTRACT_CHECK, passed=False,
+                                                   severity=dg.AssetCheckSeverity.WARN,
+                                                   metadata={"rows": verdict.rows, "bad_rows": verdict.bad_rows,
+                                                             "reason": verdict.describe()[:4000]})])
+        result = delta.overwrite(table, verdict.typed)
+        return dg.MaterializeResult(metadata=result.as_metadata(), check_results=[
+            dg.AssetCheckResult(check_name=CONTRACT_CHECK, passed=True, metadata={"rows": verdict.rows})])
 
     return _asset
 

@@ -1,5 +1,5 @@
 """Every CSV the command line writes escapes cells a spreadsheet would run as a formula (OWASP): stock, kpi,
-trace and recall, with values such as master data can hold (master data has no formula check)."""
+trace and recall, with hostile values (defence in depth: master files are checked for formulas by their contract too)."""
 
 from __future__ import annotations
 
