@@ -137,14 +137,38 @@ def _busy_message(lake_root: Path, holder: dict | None) -> str:
             f"taken over automatically after {STALE_AFTER_S:.0f} s without a heartbeat)")
 
 
+_HELD = threading.local()  # per thread: lake root -> [lock, depth]
+
+
 @contextmanager
-def lake_writer(lake_root: Path | str, command: str) -> Iterator[LakeLock]:
-    """Hold the lake's writer lock for the block; `LakeBusyError` when another live writer holds it."""
+def lake_writer(lake_root: Path | str, command: str, *, wait_s: float = 0.0) -> Iterator[LakeLock]:
+    """Hold the lake's writer lock for the block; `LakeBusyError` when another live writer holds it (after
+    trying for `wait_s` seconds). Reentrant within one thread: the Dagster run that `plantlake run` executes
+    in-process takes the lock its caller already holds."""
+    key = str(Path(lake_root).absolute())
+    held: dict[str, list] = _HELD.__dict__.setdefault("locks", {})
+    if key in held:
+        held[key][1] += 1
+        try:
+            yield held[key][0]
+        finally:
+            held[key][1] -= 1
+        return
     lock = LakeLock(lake_root, command)
-    lock.acquire()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            lock.acquire()
+            break
+        except LakeBusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
+    held[key] = [lock, 1]
     try:
         yield lock
     finally:
+        del held[key]
         lock.release()
 
 

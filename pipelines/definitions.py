@@ -58,6 +58,7 @@ def build_definitions(*, lake_root: str | None = None, source_dir: str | None = 
         schedules=[nightly_maintenance, weekly_training_schedule],
         sensors=[landing_folder_sensor, *publication_sensor(ALL_CHECKS)],
         resources={"lake": LakeResource(lake_root=lake_root), "landing": LandingResource(source_dir=source_dir)},
+        executor=dg.in_process_executor,  # a run is one process: it holds the lake's writer lock once, start to end
     ))
 
 

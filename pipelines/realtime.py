@@ -22,6 +22,7 @@ import polars as pl
 
 from lakehouse.delta_io import DeltaLake
 from lakehouse.schema import rows_to_arrow
+from lakehouse.lake_lock import LakeBusyError, lake_writer
 from pipelines.checks import table_key
 from pipelines.inventory.assets import fct_inventory_ledger, standardize_movements, stock_on_hand_asset
 from pipelines.inventory.refresh import MOVEMENT_SOURCES, last_source_version
@@ -31,7 +32,8 @@ from pipelines.production import lake_writer_tags
 
 REFRESH_INVENTORY_JOB = "refresh_inventory"
 FRESHNESS = "source_freshness"
-LANDED_TO_GOLD_LIMIT = timedelta(seconds=60)  # the check fails when p95 landed -> gold is slower than this
+LANDED_TO_GOLD_LIMIT = timedelta(seconds=60)
+LOCK_WAIT_S = 5.0  # how long a refresh waits for another writer before it is put off to the next round  # the check fails when p95 landed -> gold is slower than this
 
 refresh_inventory = dg.define_asset_job(
     REFRESH_INVENTORY_JOB, selection=dg.AssetSelection.assets(standardize_movements, fct_inventory_ledger,
@@ -48,6 +50,7 @@ class RefreshOutcome:
     seconds: float
     published: int
     freshness: pl.DataFrame
+    busy: str | None = None  # the lake was busy (another writer): nothing refreshed, the rows wait for the next
 
 
 class InventoryRefresher:
@@ -63,8 +66,18 @@ class InventoryRefresher:
         self.quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
     def refresh(self) -> RefreshOutcome:
-        before = last_source_version(self.lake, "fct_inventory_movements")
+        """One refresh, holding the lake's writer lock (waiting up to LOCK_WAIT_S for a `plantlake run` or
+        `ingest` to finish); a lake still busy after that is an outcome (`busy`), not an error."""
         started = datetime.now(timezone.utc)
+        try:
+            with lake_writer(self.lake.root, "listen --refresh", wait_s=LOCK_WAIT_S):
+                return self._refresh(started)
+        except LakeBusyError as busy:
+            seconds = (datetime.now(timezone.utc) - started).total_seconds()
+            return RefreshOutcome(False, "", seconds, 0, pl.DataFrame(), busy=str(busy))
+
+    def _refresh(self, started: datetime) -> RefreshOutcome:
+        before = last_source_version(self.lake, "fct_inventory_movements")
         for table in MOVEMENT_SOURCES:  # a lake fed only by messages may lack a source so far: empty, not missing
             self.lake.create(table)
         with dg.DagsterInstance.ephemeral() as instance:  # disposed here: its SQLite belongs to this thread
@@ -132,7 +145,11 @@ class RefreshLoop:
                 with self._landed:
                     self._pending = 0
                 last = time.monotonic()
-                self.report(self.refresher.refresh())
+                outcome = self.refresher.refresh()
+                if outcome.busy and not self._stopping:
+                    with self._landed:  # nothing was refreshed: the rows are still pending (the last round
+                        self._pending += 1  # when stopping is not repeated: `plantlake run` refreshes them)
+                self.report(outcome)
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that calls finish()
             self.error = exc
             self.on_crash()

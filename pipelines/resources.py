@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +11,39 @@ import dagster as dg
 import narwhals as nw
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+from pydantic import PrivateAttr
 
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import lazy_frame
+from lakehouse.lake_lock import lake_writer
 from lakehouse.spark import spark_session
 from lakehouse.spark_delta import SparkDeltaLake
 from lakehouse.settings import Settings
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The Delta lake; `lake_root` unset means PLANTLAKE_LAKE (default ./lake), read at run time."""
+    """The Delta lake; `lake_root` unset means PLANTLAKE_LAKE (default ./lake), read at run time.
+
+    A run that uses it holds the lake's writer lock (`lakehouse.lake_lock`) from start to end, whoever started it
+    (the landing sensor, a schedule, the UI, `plantlake run`): a second writer finds the lake busy. Jobs run in
+    one process (the definitions' in-process executor), so a run takes the lock once; sensors never take it."""
 
     lake_root: str | None = None
     engine: str | None = None
+    _writer: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run
+        if run is None:  # a sensor or a schedule evaluating: it reads, it does not write
+            return
+        stack = ExitStack()
+        stack.enter_context(lake_writer(self.settings().lake_root, f"dagster run {run.run_id[:8]} ({run.job_name})"))
+        self._writer = stack
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def settings(self) -> Settings:
         return Settings.from_env(lake_root=Path(self.lake_root) if self.lake_root else None, engine=self.engine)

@@ -90,6 +90,9 @@ def listen_command(lake: Lake, broker_url: str, site: str, topics: tuple[str, ..
 
 
 def _report_refresh(outcome) -> None:  # noqa: ANN001
+    if outcome.busy:
+        click.echo(f"refresh put off to the next round: {outcome.busy}", err=True)
+        return
     lag = ""
     if not outcome.freshness.is_empty():
         lag = f", landed -> gold p95 {outcome.freshness['landed_to_gold_p95_s'].max():.1f} s"

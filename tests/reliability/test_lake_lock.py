@@ -106,3 +106,50 @@ def test_insert_only_writers_racing_on_one_table_never_duplicate_a_key(tmp_path:
     rows = lake.scan("dirty_partitions").select("event_date", "ingest_run_id").collect()
     expected = pa.concat_tables(batches).to_pandas()[["event_date", "ingest_run_id"]].drop_duplicates()
     assert rows.height == rows.unique().height == len(expected)
+
+
+def test_a_dagster_run_holds_the_lake_lock_and_finds_the_lake_busy(tmp_path: Path) -> None:
+    """Runs started by Dagster (sensor, schedule, UI) take the lake's writer lock like `plantlake run`: while
+    another writer holds it the run fails with "lake is busy"; after it, the run succeeds and holds the lock."""
+    import threading
+
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    root = tmp_path / "lake"
+    job = build_definitions(lake_root=str(root), source_dir=str(tmp_path)).resolve_job_def("lake_maintenance")
+    holder_has_it, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with lake_writer(root, "ingest"):
+            holder_has_it.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    holder_has_it.wait(10)
+    try:
+        busy = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    finally:
+        release.set()
+        thread.join(10)
+    assert not busy.success
+    failure = next(e for e in busy.all_events if e.is_failure)
+    assert "lake is busy: ingest (pid " in str(failure.event_specific_data.error)
+
+    seen: list[dict | None] = []
+    original = LakeLock.release
+
+    def spy(self: LakeLock) -> None:  # the run's own lock, read just before it is released
+        import json
+        seen.append(json.loads((root / LOCK_NAME).read_text()))
+        original(self)
+
+    LakeLock.release = spy  # type: ignore[method-assign]
+    try:
+        assert job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False).success
+    finally:
+        LakeLock.release = original  # type: ignore[method-assign]
+    assert seen and seen[0]["command"].startswith("dagster run ") and seen[0]["command"].endswith("(lake_maintenance)")
+    assert not (root / LOCK_NAME).exists()
