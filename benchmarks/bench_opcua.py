@@ -166,6 +166,11 @@ def _client_main(args: argparse.Namespace) -> None:
     import resource
 
     ports = [int(p) for p in args.ports.split(",")]
+    import asyncua  # noqa: F401 - imports happen before the CPU clock starts, for both clients
+
+    if args.client == "collector":
+        import ingestion.opcua  # noqa: F401
+        import lakehouse.delta_io  # noqa: F401
     start = resource.getrusage(resource.RUSAGE_SELF)
     if args.client == "bare":
         outcome = asyncio.run(_bare_client(ports, args.machines, args.client_run_s))

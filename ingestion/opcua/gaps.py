@@ -20,6 +20,10 @@ class BadStatusSpans:
         self.min_duration_s = min_duration_s
         self._bad_since: dict[str, tuple[Sample, datetime]] = {}
 
+    def open_nodes(self) -> dict[str, tuple[Sample, datetime]]:
+        """The nodes in a Bad span now (node id -> its first Bad sample and when the span began)."""
+        return self._bad_since
+
     def observe(self, sample: Sample) -> Gap | None:
         if sample.status_code == BAD_TYPE_MISMATCH and sample.value is None:
             return None  # the server sent data, just nothing numeric (samples.to_number): not a gap

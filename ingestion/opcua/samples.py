@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -85,44 +85,70 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 def stamped_at(data_value: ua.DataValue) -> datetime | None:
-    """The value's time as `sample_from_datavalue` stores it in source_at (SourceTimestamp, else ServerTimestamp),
+    """The value's time as it is stored in source_at (SourceTimestamp, else ServerTimestamp),
     or None when the server sent neither."""
     return utc(data_value.SourceTimestamp) or utc(data_value.ServerTimestamp)
 
 
-def sample_from_datavalue(target: Target, data_value: ua.DataValue, received_at: datetime) -> Sample:
-    status = data_value.StatusCode.value if data_value.StatusCode is not None else 0
-    variant = data_value.Value
-    raw = variant.Value if variant is not None else None
-    value = to_number(raw, target.states)
-    if value is None and raw is not None and not is_bad(status):
-        status = BAD_TYPE_MISMATCH
-    server_at = utc(data_value.ServerTimestamp)
-    source_at = utc(data_value.SourceTimestamp) or server_at or received_at
-    return Sample(target, source_at, server_at, value, status)
+@dataclass
+class SampleBatch:
+    """One flush's notifications as columns, without an object per value (the mapping of the module doc),
+    row i being the i-th notification. `row(i)` builds the Sample of one row for the rare
+    per-value paths (Bad status spans)."""
+
+    targets: Sequence[Target]
+    handles: list[int]
+    source_at: list[datetime]
+    server_at: list[datetime | None]
+    value: list[float | None]
+    status: list[int]
+
+    def __len__(self) -> int:
+        return len(self.handles)
+
+    def row(self, i: int) -> Sample:
+        return Sample(self.targets[self.handles[i]], self.source_at[i], self.server_at[i], self.value[i],
+                      self.status[i])
+
+    def table(self, rows: Sequence[int], ingested_at: datetime, run_id: str) -> pa.Table:
+        """Arrow rows for `machine_signals` of the given rows (live collection: source_file null)."""
+        count = len(rows)
+        take = pa.array(rows, pa.int64())
+        handles = pa.array(self.handles, pa.int64()).take(take)
+        source_at = pa.array(self.source_at, SIGNALS_SCHEMA.field("source_at").type).take(take)
+        return pa.Table.from_arrays([
+            pa.array([t.machine_id for t in self.targets], pa.string()).take(handles),
+            pa.array([t.tag for t in self.targets], pa.string()).take(handles),
+            pa.array([t.node_id for t in self.targets], pa.string()).take(handles),
+            source_at,
+            pa.array(self.server_at, SIGNALS_SCHEMA.field("server_at").type).take(take),
+            pa.array(self.value, pa.float64()).take(take),
+            pa.array(self.status, pa.int64()).take(take),
+            source_at.cast(pa.date32()),  # the UTC day (the type's zone is UTC)
+            pa.repeat(pa.scalar(ingested_at, SIGNALS_SCHEMA.field("ingested_at").type), count),
+            pa.repeat(pa.scalar(run_id, pa.string()), count),
+            pa.nulls(count, pa.string()),
+        ], schema=SIGNALS_SCHEMA)
 
 
-def signals_table(samples: Sequence[Sample], ingested_at: datetime, run_id: str) -> pa.Table:
-    """Arrow rows for `machine_signals` (live collection: source_file null)."""
-    count = len(samples)
-    source_at = [s.source_at for s in samples]
-    return pa.Table.from_arrays([
-        pa.array([s.target.machine_id for s in samples], pa.string()),
-        pa.array([s.target.tag for s in samples], pa.string()),
-        pa.array([s.target.node_id for s in samples], pa.string()),
-        pa.array(source_at, SIGNALS_SCHEMA.field("source_at").type),
-        pa.array([s.server_at for s in samples], SIGNALS_SCHEMA.field("server_at").type),
-        pa.array([s.value for s in samples], pa.float64()),
-        pa.array([s.status_code for s in samples], pa.int64()),
-        pa.array([utc_date(t) for t in source_at], pa.date32()),
-        pa.array([ingested_at] * count, SIGNALS_SCHEMA.field("ingested_at").type),
-        pa.array([run_id] * count, pa.string()),
-        pa.nulls(count, pa.string()),
-    ], schema=SIGNALS_SCHEMA)
-
-
-def utc_date(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
+def batch_from_datavalues(targets: Sequence[Target], drained: Sequence[tuple[int, ua.DataValue]],
+                          received_at: datetime) -> SampleBatch:
+    """The samples of a flush's DataValues (the mapping of the module doc), column by column: the collector's
+    hot path, so no object is built per value."""
+    handles = [handle for handle, _ in drained]
+    values = [value for _, value in drained]
+    status = [0 if (code := v.StatusCode) is None else code.value for v in values]
+    raw = [None if (variant := v.Value) is None else variant.Value for v in values]
+    server_at = [t if t is None or t.tzinfo is UTC else utc(t) for t in (v.ServerTimestamp for v in values)]
+    source_at = [t if t is not None and t.tzinfo is UTC else (utc(t) if t is not None else (s or received_at))
+                 for t, s in zip((v.SourceTimestamp for v in values), server_at)]
+    number = [r if type(r) is float else None for r in raw]
+    for i, r in enumerate(raw):
+        if type(r) is not float:  # ints, booleans, enums, state strings, or nothing numeric (see module doc)
+            number[i] = to_number(r, targets[handles[i]].states)
+            if number[i] is None and r is not None and not is_bad(status[i]):
+                status[i] = BAD_TYPE_MISMATCH
+    return SampleBatch(targets, handles, source_at, server_at, number, status)
 
 
 def gap_id(gap: Gap) -> str:

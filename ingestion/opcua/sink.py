@@ -22,12 +22,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow.compute as pc
 from asyncua import ua
 
 from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.gaps import BadStatusSpans
-from ingestion.opcua.samples import (Gap, Sample, Target, gaps_table, sample_from_datavalue, signals_table,
-                                     utc_date)
+from ingestion.opcua.samples import Gap, SampleBatch, Target, batch_from_datavalues, gaps_table, is_bad
 from ingestion.opcua.state import CollectorState, write_state
 from lakehouse.delta_io import DeltaLake
 
@@ -113,12 +113,12 @@ class SignalSink:
         """Write buffered samples and booked gaps; on failure they stay queued for the next flush."""
         async with self._flush_lock:
             drained = [self.buffer.popleft() for _ in range(len(self.buffer))]
-            samples = self._to_samples(drained)
-            fresh, checked, seeds = self._split_fresh([handle for handle, _ in drained], samples)
+            batch = batch_from_datavalues(self.targets, drained, now_utc())
+            fresh, checked, seeds = self._split_fresh(batch)
             gaps, self._pending_gaps = self._pending_gaps, []
-            gaps += [g for s in samples if (g := self._bad_spans.observe(s)) is not None]
+            gaps += self._status_gaps(batch)
             try:
-                await asyncio.to_thread(self._write, fresh, checked, gaps)
+                await asyncio.to_thread(self._write, batch, fresh, checked, gaps)
             except Exception as exc:
                 self._failed_flushes += 1
                 self.buffer.extendleft(reversed(drained))
@@ -132,7 +132,7 @@ class SignalSink:
             self._failed_flushes = 0
             for handle, newest in seeds.items():
                 self._watermarks[handle] = max(newest, self._watermarks.get(handle, newest))
-            self.counts.received += len(samples)
+            self.counts.received += len(batch)
             self.counts.gaps += gaps
             self.counts.flushes += 1
             self.state = replace(self.state, last_flush_at=now_utc())
@@ -180,51 +180,57 @@ class SignalSink:
     def close_node_gaps(self, at: datetime) -> None:
         self._pending_gaps += self._bad_spans.close_all(at)
 
-    def _to_samples(self, drained: list[tuple[int, ua.DataValue]]) -> list[Sample]:
-        received_at = now_utc()
-        targets = self.targets
-        return [sample_from_datavalue(targets[handle], value, received_at) for handle, value in drained]
+    def _status_gaps(self, batch: SampleBatch) -> list[Gap]:
+        """Node gaps from Bad status spans; rows are looked at one by one only when one is Bad or its node is
+        in a Bad span (a healthy flush costs one pass over the status codes)."""
+        spans = self._bad_spans
+        if not spans.open_nodes() and not any(code >> 30 == 2 for code in batch.status):
+            return []
+        targets, handles, status = batch.targets, batch.handles, batch.status
+        return [g for i in range(len(batch))
+                if (is_bad(status[i]) or targets[handles[i]].node_id in spans.open_nodes())
+                and (g := spans.observe(batch.row(i))) is not None]
 
-    def _split_fresh(self, handles: list[int], samples: list[Sample]
-                     ) -> tuple[list[Sample], list[Sample], dict[int, datetime]]:
+    def _split_fresh(self, batch: SampleBatch) -> tuple[list[int], list[int], dict[int, datetime]]:
         """Split into samples that cannot be stored yet and samples to check against the table.
 
         insert_new reads every stored key of the partitions it touches, a cost growing with the day's rows, so
         it is kept for samples that may be stored: a node's first samples after each (re)subscribe (the server
         repeats its current value) and anything not newer than the node's watermark. A later notification is a
         new change with a newer SourceTimestamp than anything stored for the node, so it is appended directly.
-        Returns (fresh, to_check, new watermarks to set once the write succeeded)."""
+        Returns the rows (fresh, to_check) and the new watermarks to set once the write succeeded."""
         fresh, checked, seeds = [], [], {}
         watermarks = self._watermarks
-        for handle, sample in zip(handles, samples):
+        for i, (handle, at) in enumerate(zip(batch.handles, batch.source_at)):
             mark = watermarks.get(handle)
-            if mark is not None and sample.source_at > mark:
-                watermarks[handle] = sample.source_at
-                fresh.append(sample)
+            if mark is not None and at > mark:
+                watermarks[handle] = at
+                fresh.append(i)
             else:
-                checked.append(sample)
-                seeds[handle] = max(sample.source_at, seeds.get(handle, sample.source_at))
+                checked.append(i)
+                seeds[handle] = max(at, seeds.get(handle, at))
         return fresh, checked, seeds
 
     def _wrote(self, table: str, partitions: set[date]) -> None:
         self._written.setdefault(table, set()).update(partitions)
 
-    def _write(self, fresh: list[Sample], checked: list[Sample], gaps: list[Gap]) -> None:
+    def _write(self, batch: SampleBatch, fresh: list[int], checked: list[int], gaps: list[Gap]) -> None:
         started = time.perf_counter()
         ingested_at = now_utc()
         if checked:
-            result = self.lake.insert_new(SIGNALS, signals_table(checked, ingested_at, self.run_id))
+            rows = batch.table(checked, ingested_at, self.run_id)
+            result = self.lake.insert_new(SIGNALS, rows)
             self.counts.written += result.rows_written
             self.counts.duplicates_skipped += result.duplicates_skipped
             if result.rows_written:
-                self._wrote(SIGNALS, {utc_date(s.source_at) for s in checked})
+                self._wrote(SIGNALS, set(pc.unique(rows["source_date"]).to_pylist()))
         if fresh:
-            appended = self.lake.append(SIGNALS, signals_table(fresh, ingested_at, self.run_id))
+            rows = batch.table(fresh, ingested_at, self.run_id)
+            appended = self.lake.append(SIGNALS, rows)
             self.counts.written += appended.rows_written
-            self._wrote(SIGNALS, {utc_date(s.source_at) for s in fresh})
-        samples = fresh + checked
+            self._wrote(SIGNALS, set(pc.unique(rows["source_date"]).to_pylist()))
         if gaps and self.lake.insert_new(GAPS, gaps_table(gaps, ingested_at, self.run_id)).rows_written:
             self._wrote(GAPS, set())
-        if samples or gaps:
-            log.debug("flushed %d samples, %d gaps in %.3f s", len(samples), len(gaps),
+        if fresh or checked or gaps:
+            log.debug("flushed %d samples, %d gaps in %.3f s", len(fresh) + len(checked), len(gaps),
                       time.perf_counter() - started)

@@ -12,7 +12,7 @@ from conftest import make_config
 
 from ingestion.opcua import Collector
 from ingestion.opcua.demo_server import DemoServer
-from ingestion.opcua.samples import Sample, Target
+from ingestion.opcua.samples import SampleBatch, Target, batch_from_datavalues
 from ingestion.opcua.sink import SignalSink
 from ingestion.opcua.state import CollectorState
 from lakehouse.delta_io import DeltaLake
@@ -77,14 +77,19 @@ def test_only_first_samples_after_subscribe_are_checked_against_the_table(tmp_pa
     sink = SignalSink(DeltaLake(tmp_path / "lake"), endpoint="opc.tcp://127.0.0.1:1", run_id="r",
                       state_file=tmp_path / "s.json", state=CollectorState("c", "r", True, t0),
                       flush_interval_s=1, flush_max_values=10)
-    target = Target("ns=2;s=M1.t", "M1", "t")
-    samples = [Sample(target, t0 + timedelta(seconds=s), None, float(s), 0) for s in (0, 1)]
-    fresh, checked, seeds = sink._split_fresh([0, 0], samples)
-    assert (fresh, checked, seeds) == ([], samples, {0: t0 + timedelta(seconds=1)})  # nothing known yet
+    targets = [Target("ns=2;s=M1.t", "M1", "t")]
+
+    def batch(*seconds: int) -> SampleBatch:
+        return batch_from_datavalues(targets, [(0, ua.DataValue(ua.Variant(float(s), ua.VariantType.Double),
+                                                                SourceTimestamp=t0 + timedelta(seconds=s)))
+                                               for s in seconds], t0)
+
+    fresh, checked, seeds = sink._split_fresh(batch(0, 1))
+    assert (fresh, checked, seeds) == ([], [0, 1], {0: t0 + timedelta(seconds=1)})  # nothing known yet
     sink._watermarks.update(seeds)
-    later = [Sample(target, t0 + timedelta(seconds=s), None, float(s), 0) for s in (1, 2, 3)]
-    fresh, checked, _ = sink._split_fresh([0, 0, 0], later)
-    assert [s.value for s in fresh] == [2.0, 3.0] and [s.value for s in checked] == [1.0]  # 1 s may be stored
+    later = batch(1, 2, 3)
+    fresh, checked, _ = sink._split_fresh(later)
+    assert [later.value[i] for i in fresh] == [2.0, 3.0] and [later.value[i] for i in checked] == [1.0]
     sink.resubscribed()
-    fresh, checked, _ = sink._split_fresh([0], [Sample(target, t0 + timedelta(seconds=9), None, 9.0, 0)])
-    assert fresh == [] and len(checked) == 1  # a new subscription's first value is always checked
+    fresh, checked, _ = sink._split_fresh(batch(9))
+    assert fresh == [] and checked == [0]  # a new subscription's first value is always checked
