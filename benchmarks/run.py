@@ -16,12 +16,13 @@ from benchmarks import (bench_delta_write, bench_genealogy, bench_incremental, b
 from benchmarks import bench_flow
 from benchmarks import bench_mqtt
 from benchmarks import bench_spark_delta
+from benchmarks import bench_scale
 from benchmarks.harness import ratio_table
 
 RESULTS = Path(__file__).parent / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 BENCHMARKS = ["delta_write", "ingest", "simulator", "opcua", "ledger", "incremental", "genealogy", "oee", "flow",
-              "mqtt", "spark_delta"]
+              "mqtt", "spark_delta", "scale"]
 
 
 def main() -> None:
@@ -73,6 +74,8 @@ def main() -> None:
     if "spark_delta" in chosen:  # ledger and OEE, Delta in and out: Polars, DuckDB, Spark from Arrow, Spark on Delta
         sizes = dict(movements=100_000, machines=5, days=30) if args.quick else {}
         report += [bench_spark_delta.format_table(bench_spark_delta.run(**sizes)), ""]
+    if "scale" in chosen:  # the whole pipeline at 1x, 4x and 16x the demo plant's machine-days
+        report += [bench_scale.format_report(bench_scale.run([1, 4] if args.quick else [1, 4, 16])), ""]
     if singles:
         report += ["| benchmark | subject | seconds | throughput | notes |", "|---|---|---|---|---|"]
         report += [f"| {m.benchmark} | {m.subject} | {m.seconds:.1f} | {m.rate:,.0f} {m.unit}/s "
