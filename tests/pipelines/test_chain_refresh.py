@@ -44,11 +44,12 @@ def run_requested(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
     run = instance.get_run_by_id(result.run_id)
     for sensor in defs.sensors:
         if isinstance(sensor, dg.RunStatusSensorDefinition) and sensor.name == "publish_succeeded_runs":
-            context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
-                                                         dagster_run=run,
-                                                         dagster_event=result.get_run_success_event(),
-                                                         resources=defs.resources)
-            sensor(context)
+            # entered as the sensor daemon does: the lake resource sets up and tears down (it holds the lake's
+            # writer lock while a run uses it; a sensor evaluation has no run, so it never takes it)
+            with dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
+                                                    dagster_run=run, dagster_event=result.get_run_success_event(),
+                                                    resources=defs.resources) as context:
+                sensor(context)
 
 
 @pytest.fixture(scope="module")

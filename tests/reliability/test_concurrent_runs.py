@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.log_check import ingest_log_disagreements
-from lakehouse.delta_io import DeltaLake
 from plantlake import Lake
 from simulator import FaultRates, PlantConfig, continue_simulation, simulate
 
-from test_kill_loop import BRONZE_KEYS, gold_snapshot
+from test_kill_loop import BRONZE_KEYS, assert_same_as_a_clean_lake
 
 PLANTLAKE = str(Path(sys.executable).parent / "plantlake")
 REPETITIONS = 5
@@ -70,12 +68,4 @@ def test_two_runs_at_once_five_times(tmp_path: Path) -> None:
 
     reference = Lake(tmp_path / "reference")
     assert reference.run(plant, echo=lambda _: None).success
-    lake, clean = DeltaLake(root), DeltaLake(reference.root)
-    for table, keys in {**BRONZE_KEYS, **GOLD_KEYS}.items():
-        rows = lake.scan(table).select(keys).collect()
-        assert rows.height == rows.unique().height, f"duplicate keys in {table}"
-        assert rows.height == clean.row_count(table), f"rows lost or doubled in {table}"
-    assert ingest_log_disagreements(lake).is_empty()
-    ours, theirs = gold_snapshot(lake), gold_snapshot(clean)
-    for name in ours:
-        assert ours[name].height > 0 and ours[name].equals(theirs[name]), name
+    assert_same_as_a_clean_lake(root, reference.root, {**BRONZE_KEYS, **GOLD_KEYS})
