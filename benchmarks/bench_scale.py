@@ -71,7 +71,8 @@ def _child(source: Path, lake: Path) -> dict[str, Any]:
         begin, end = min(times), max(times)
         inside = [rss for at, rss in samples if begin <= at <= end + SAMPLE_S]
         steps[step] = {"seconds": end - begin, "peak_rss_mb": max(inside, default=0.0)}
-    return {"success": outcome.success, "total_s": total_s, "peak_rss_mb": max(r for _, r in samples),
+    return {"success": outcome.success, "failure": outcome.failure, "failed_checks": list(outcome.failed_checks),
+            "total_s": total_s, "peak_rss_mb": max(r for _, r in samples),
             "steps": steps}
 
 
@@ -138,6 +139,9 @@ def format_report(results: list[dict[str, Any]]) -> str:
                  + " | ".join(f"**{p:,.0f}**" for p in peaks) + " | "
                  + ", ".join(f"{b / a:.2f}x" for a, b in zip(totals, totals[1:])) + " |")
     lines += ["", "simulation (not part of the run): " + ", ".join(f"{r['scale']}x {r['simulate_s']:.0f} s" for r in results)]
+    for r in results:
+        lines.append(f"run at {r['scale']}x: " + ("succeeded" if r["success"] else
+                     f"FAILED ({r.get('failure') or ''}; failed checks: {', '.join(r.get('failed_checks') or []) or 'none'})"))
     largest = results[-1]
     lines.append(f"goal: no step grows faster than linearly: "
                  + ("met" if not faster_than_linear else "missed by " + "; ".join(faster_than_linear)))

@@ -133,3 +133,21 @@ def test_questions_the_tables_cannot_answer_get_a_clear_error(plant_lake: tuple[
         Lake(root).kpi(["otif"], grain="shift")
     with pytest.raises(QueryError, match="kept per customer"):
         Lake(root).kpi(["otif"], scope="line")
+
+
+def test_oee_above_one_is_out_of_bounds_only_without_performance_above_one() -> None:
+    """Performance is flagged above 1, never clipped, so OEE and TEEP carry it (found on a 28-day, 16-machine plant:
+    a machine-day with performance 1.56 had OEE 1.11); any other ratio above 1 still fails the check."""
+    from datetime import date
+
+    from pipelines.kpi.daily import ratios_out_of_bounds
+
+    day, other = date(2026, 1, 23), date(2026, 1, 24)
+    rows = pl.DataFrame({
+        "kpi": ["performance", "oee", "teep", "availability", "oee", "quality"],
+        "scope_type": ["machine"] * 6, "scope_id": ["WC-1"] * 6,
+        "kpi_date": [day, day, day, day, other, other],
+        "numerator": [1.0] * 6, "denominator": [1.0] * 6,
+        "value": [1.556, 1.110, 0.45, 1.2, 1.05, 0.9]}).lazy()
+    bad = ratios_out_of_bounds(rows).sort("kpi_date", "kpi")
+    assert bad.select("kpi", "kpi_date").rows() == [("availability", day), ("oee", other)]
