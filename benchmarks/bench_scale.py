@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = {"days": 14, "lines": 2, "machines_per_line": 4}  # `make demo`'s plant
 SHAPES = {1: (14, 2), 4: (28, 4), 16: (56, 8), 64: (112, 16)}  # scale -> (days, lines); 4 machines per line
 SAMPLE_S = 0.05
 LINEAR = 4.0

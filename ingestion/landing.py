@@ -76,8 +76,7 @@ class Lander:
         self.now = now or datetime.now(timezone.utc)
         self._codes = code_sets(lake)
         self._suites: dict[str, object] = {}
-        self._landed: dict[str, bool] = self._landed_fingerprints()
-        self._logged: dict[str, tuple[int, int]] = self._logged_stamps()
+        self._landed, self._logged = self._read_ingest_log()
         self.table_stats: dict[str, Counter] = {}  # table -> landed / quarantined / duplicate / expectation name
 
     def pending_files(self, sources: Iterable[Source] = SOURCES, *,
@@ -104,19 +103,25 @@ class Lander:
         stamp = file_stamp(path)
         return logged is not None and stamp is not None and stamp[0] == logged[0] and stamp[1] < logged[1]
 
-    def _logged_stamps(self) -> dict[str, tuple[int, int]]:
-        """source_file -> (bytes, when its latest reading started, ns) for files the log holds as read. A file
-        whose latest reading failed while writing (`could not be landed`, perhaps a full disk) is read again."""
+    def _read_ingest_log(self) -> tuple[dict[str, bool], dict[str, tuple[int, int]]]:
+        """What the ingest log says, in one read of it:
+        - fingerprints of landed files -> whether they held any record. A file with no records (a header-only
+          export) is not a delivery of anything, so another file with the same bytes is not its duplicate;
+        - source_file -> (bytes, when its latest reading started, ns) for files the log holds as read. A file
+          whose latest reading failed while writing (`could not be landed`, perhaps a full disk) is read again."""
         if not self.lake.exists("ingest_log"):
-            return {}
-        frame = (self.lake.scan("ingest_log")
-                 .filter(~pl.col("file_sha256").str.starts_with("unread:"))
-                 .sort("started_at").group_by("source_file")
-                 .agg(pl.col("file_bytes").last(), pl.col("started_at").last().dt.epoch("ns"),
-                      pl.col("error").last().fill_null("").str.starts_with("could not be landed").alias("retry"))
-                 .filter(~pl.col("retry")).drop("retry")
-                 .collect())
-        return {name: (size, started) for name, size, started in frame.iter_rows()}
+            return {}, {}
+        log = self.lake.scan("ingest_log")
+        landed = (log.filter(pl.col("status") == "landed")
+                  .group_by("file_sha256").agg((pl.col("rows_read").max() > 0).alias("has_rows")))
+        stamps = (log.filter(~pl.col("file_sha256").str.starts_with("unread:"))
+                  .sort("started_at").group_by("source_file")
+                  .agg(pl.col("file_bytes").last(), pl.col("started_at").last().dt.epoch("ns"),
+                       pl.col("error").last().fill_null("").str.starts_with("could not be landed").alias("retry"))
+                  .filter(~pl.col("retry")).drop("retry"))
+        landed_frame, stamps_frame = pl.collect_all([landed, stamps])
+        return (dict(landed_frame.iter_rows()),
+                {name: (size, started) for name, size, started in stamps_frame.iter_rows()})
 
     def settled(self, path: Path) -> bool:
         """False while the file changed within the settle interval (it is left for a later run, unlogged)."""
@@ -371,16 +376,6 @@ class Lander:
             "event_dates": pa.array([sorted(o.event_dates) for o in outcomes], pa.list_(pa.date32())),
             "started_at": pa.array([o.started_at for o in outcomes], pa.timestamp("us", "UTC")),
             "finished_at": pa.array([finished] * len(outcomes), pa.timestamp("us", "UTC"))}))
-
-    def _landed_fingerprints(self) -> dict[str, bool]:
-        """Fingerprints of landed files -> whether they held any record. A file with no records (a
-        header-only export) is not a delivery of anything, so another file with the same bytes is not
-        treated as its duplicate."""
-        if not self.lake.exists("ingest_log"):
-            return {}
-        frame = (self.lake.scan("ingest_log").filter(pl.col("status") == "landed")
-                 .group_by("file_sha256").agg((pl.col("rows_read").max() > 0).alias("has_rows")))
-        return dict(frame.collect().iter_rows())
 
     def relative_name(self, path: Path) -> str:
         """The file's name in the landing folder, as printable text: bytes that are not UTF-8 are written as

@@ -32,8 +32,8 @@ from pipelines.production import lake_writer_tags
 
 REFRESH_INVENTORY_JOB = "refresh_inventory"
 FRESHNESS = "source_freshness"
-LANDED_TO_GOLD_LIMIT = timedelta(seconds=60)
-LOCK_WAIT_S = 5.0  # how long a refresh waits for another writer before it is put off to the next round  # the check fails when p95 landed -> gold is slower than this
+LANDED_TO_GOLD_LIMIT = timedelta(seconds=60)  # the check fails when p95 landed -> gold is slower than this
+LOCK_WAIT_S = 5.0  # how long a refresh waits for another writer before it is put off to the next round
 
 refresh_inventory = dg.define_asset_job(
     REFRESH_INVENTORY_JOB, selection=dg.AssetSelection.assets(standardize_movements, fct_inventory_ledger,

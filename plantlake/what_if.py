@@ -14,7 +14,10 @@ import pandas as pd
 
 from lakehouse.errors import QueryError
 
-ADJUSTABLE = ("deviation_mean_c", "deviation_square_mean", "pressure_excess_mean_bar", "pressure_max_bar")
+from ml.features.quality import PROCESS_FEATURES
+
+# the process features that are settings a quality engineer could change (not how much was inspected)
+ADJUSTABLE = tuple(name for name in PROCESS_FEATURES if name not in ("inspected_units", "inspections"))
 
 
 @dataclass(frozen=True)

@@ -184,11 +184,12 @@ class SignalSink:
         """Node gaps from Bad status spans; rows are looked at one by one only when one is Bad or its node is
         in a Bad span (a healthy flush costs one pass over the status codes)."""
         spans = self._bad_spans
-        if not spans.open_nodes() and not any(code >> 30 == 2 for code in batch.status):
+        in_span = spans.open_nodes()  # the live mapping: observe() opens and closes spans in it as rows go by
+        if not in_span and not any(is_bad(code) for code in batch.status):
             return []
         targets, handles, status = batch.targets, batch.handles, batch.status
         return [g for i in range(len(batch))
-                if (is_bad(status[i]) or targets[handles[i]].node_id in spans.open_nodes())
+                if (is_bad(status[i]) or targets[handles[i]].node_id in in_span)
                 and (g := spans.observe(batch.row(i))) is not None]
 
     def _split_fresh(self, batch: SampleBatch) -> tuple[list[int], list[int], dict[int, datetime]]:
