@@ -3,6 +3,11 @@
 A movement moves `quantity` (base unit) of one material lot from one location to another; virtual
 locations stand for suppliers, production, customers, scrap and inventory adjustments. Each movement
 becomes two ledger lines that sum to zero: -quantity at the source, +quantity at the destination.
+
+Balances are summed in whole millionths of the base unit (fixed point, `BALANCE_SCALE`), not in floating
+point: a sum of integers is the same in any order, so every engine (Polars' sequential running sum, DuckDB's and
+Spark's window operators), a full rebuild and an incremental refresh give the same balance to the last bit, and
+a lot that leaves a location leaves exactly zero behind (0.1 + 0.2 - 0.3 is not 0 in floating point).
 """
 
 from __future__ import annotations
@@ -13,6 +18,18 @@ import narwhals as nw
 
 BALANCE_KEYS = ("material_id", "lot_id", "location_id")
 EVENT_ORDER = ("occurred_at", "movement_id", "entry_side")
+BALANCE_SCALE = 1_000_000  # balances are kept to a millionth of the base unit
+UNIT_PER_SCALE = 1e-6  # multiplied, never divided: engines divide a column by a constant differently (Polars
+# multiplies by the reciprocal in its vectorised kernel), a product is the same IEEE result everywhere
+
+
+def fixed_point(quantity: nw.Expr) -> nw.Expr:
+    """A quantity in whole millionths of its unit (rounded half up, the same on every engine)."""
+    return (quantity * BALANCE_SCALE + 0.5).floor().cast(nw.Int64)
+
+
+def from_fixed_point(units: nw.Expr) -> nw.Expr:
+    return units.cast(nw.Float64) * UNIT_PER_SCALE
 
 
 def ledger_entries(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
@@ -31,15 +48,15 @@ def ledger_entries(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 def running_balances(entries: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Balance after each ledger line per material/lot/location, in event-time order
     (ties broken by movement id, then source line before destination line)."""
-    return entries.with_columns(
-        nw.col("quantity_delta").cum_sum().over(*BALANCE_KEYS, order_by=list(EVENT_ORDER)).alias("balance_after"))
+    running = fixed_point(nw.col("quantity_delta")).cum_sum().over(*BALANCE_KEYS, order_by=list(EVENT_ORDER))
+    return entries.with_columns(from_fixed_point(running).alias("balance_after"))
 
 
 def stock_on_hand(entries: nw.LazyFrame[Any], *, include_virtual: bool = False,
                   virtual_locations: tuple[str, ...] = ()) -> nw.LazyFrame[Any]:
     """Quantity per material/lot/location summed over all lines; zero balances are left out."""
-    stock = (entries.group_by(*BALANCE_KEYS).agg(nw.col("quantity_delta").sum().alias("quantity"))
-             .filter(nw.col("quantity") != 0))
+    stock = (entries.group_by(*BALANCE_KEYS).agg(fixed_point(nw.col("quantity_delta")).sum().alias("units"))
+             .filter(nw.col("units") != 0).select(*BALANCE_KEYS, from_fixed_point(nw.col("units")).alias("quantity")))
     if not include_virtual and virtual_locations:
         stock = stock.filter(~nw.col("location_id").is_in(list(virtual_locations)))
     return stock
