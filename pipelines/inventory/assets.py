@@ -4,11 +4,16 @@ Movements and ledger refresh incrementally (see `pipelines/inventory/refresh.py`
 `{"full_refresh": true}` recomputes everything, and the result is the same either way (tested)."""
 
 import dagster as dg
+import pydantic
 import narwhals as nw
 import polars as pl
+import pyarrow as pa
 
+from lakehouse.buckets import ROWS_PER_BUCKET
 from lakehouse.catalog import CATALOG
+from lakehouse.delta_io import DeltaLake, WriteResult
 from lakehouse.engines import collect_arrow
+from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets, materials_of, stored_materials
 from pipelines.inventory.refresh import MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope
 from pipelines.checks import table_key
 from pipelines.resources import LakeResource
@@ -18,12 +23,16 @@ from transforms.stock import ledger, stock_on_hand
 from transforms.units import unit_factors_to_base
 
 MASTER = ["map_material_code", "dim_location", "dim_machine", "dim_material", "dim_unit_conversion"]
-MOVEMENT_COLUMNS = ["movement_id", "occurred_at", "material_id", "lot_id", "from_location_id", "to_location_id",
-                    "quantity", "movement_type"]
 
 
 class RefreshConfig(dg.Config):
     full_refresh: bool = False
+
+
+class LedgerConfig(RefreshConfig):
+    rows_per_bucket: int = pydantic.Field(default=ROWS_PER_BUCKET, description=(
+        "movements per bucket on one machine: the ledger is computed one bucket of whole materials at a time "
+        "(lower it where memory is short)"))
 
 
 
@@ -85,24 +94,54 @@ def standardize_movements(config: RefreshConfig, lake: LakeResource):
 @dg.asset(key=table_key("fct_inventory_ledger"), deps=[table_key("fct_inventory_movements")], group_name="inventory",
           description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
-def fct_inventory_ledger(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
+def fct_inventory_ledger(config: LedgerConfig, lake: LakeResource) -> dg.MaterializeResult:
     """Running balances recomputed for the materials whose movements changed (all, on a full refresh)."""
     delta = lake.lake()
     scope = ledger_scope(delta, full=config.full_refresh)
+    materials = None if scope.is_full else scope.material_ids
+    if lake.settings().engine == "spark":
+        result, buckets = _ledger_on_spark(lake, scope), 1
+    else:
+        result, buckets = _ledger_in_buckets(delta, scope, materials, config.rows_per_bucket)
+    log_refresh(delta, "fct_inventory_ledger", scope, result.rows_written)
+    negative = delta.scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
+    return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full,
+                                          "materials_recomputed": len(scope.material_ids), "buckets": buckets,
+                                          "negative_balance_lines": negative.collect().item()})
+
+
+def _ledger_in_buckets(delta: DeltaLake, scope: Scope, materials: list[str] | None,
+                       rows_per_bucket: int) -> tuple[WriteResult, int]:
+    """One machine: bucket by bucket of whole materials, each replacing its materials' partitions. Materials
+    in scope that have no movement any more (or, on a full refresh, stored materials without one) are emptied
+    at the end. A refresh that stops half way leaves each material either old or new, never mixed, and the next
+    refresh recomputes the same materials (its scope starts from the last completed refresh)."""
+    delta.create("fct_inventory_ledger")
+    written: set[str] = set()
+    rows, buckets, version = 0, 0, None
+    for lines in ledger_buckets(delta, materials, rows_per_bucket=rows_per_bucket):
+        bucket_materials = materials_of(lines)
+        result = delta.overwrite_partitions("fct_inventory_ledger", lines,
+                                            partitions={"material_id": bucket_materials})
+        written.update(bucket_materials)
+        rows, buckets, version = rows + result.rows_written, buckets + 1, result.version
+    stale = set(materials if materials is not None else stored_materials(delta)) - written
+    if stale:
+        version = delta.overwrite_partitions("fct_inventory_ledger", pa.Table.from_batches(
+            [], schema=delta.spec("fct_inventory_ledger").schema), partitions={"material_id": sorted(stale)}).version
+    return WriteResult("fct_inventory_ledger", "overwrite_partitions", rows, rows,
+                       delta.version("fct_inventory_ledger") if version is None else version), max(buckets, 1)
+
+
+def _ledger_on_spark(lake: LakeResource, scope: Scope) -> WriteResult:
+    delta = lake.lake()
     scan = delta.scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
     if not scope.is_full:
         scan = scan.filter(pl.col("material_id").is_in(scope.material_ids))
     entries = collect_arrow(ledger(lake.frame(scan.collect().to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
     if scope.is_full:
-        result = delta.overwrite("fct_inventory_ledger", entries)
-    else:
-        result = delta.overwrite_partitions("fct_inventory_ledger", entries,
-                                            partitions={"material_id": scope.material_ids})
-    log_refresh(delta, "fct_inventory_ledger", scope, result.rows_written)
-    negative = delta.scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
-    return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full,
-                                          "materials_recomputed": len(scope.material_ids),
-                                          "negative_balance_lines": negative.collect().item()})
+        return delta.overwrite("fct_inventory_ledger", entries)
+    return delta.overwrite_partitions("fct_inventory_ledger", entries, partitions={"material_id": scope.material_ids})
 
 
 @dg.asset(key=table_key("stock_on_hand"), deps=[table_key("fct_inventory_ledger")], group_name="inventory",

@@ -1,0 +1,55 @@
+"""The ledger on one machine in bounded memory: movements in buckets of whole materials, one bucket at a time.
+
+Running balances are per material, lot and location, so a bucket of whole materials holds every line its
+balances need, and its result replaces exactly those materials' partitions of `gold.fct_inventory_ledger`
+(partitioned by material). `lakehouse.buckets` splits the movements (read as a stream of record batches from
+Delta) into key-hash buckets on disk, about one per million movements, and runs the Narwhals `ledger` transform
+on each on DuckDB, whose window operator handles millions of small groups several times faster than Polars'.
+A lake of fewer movements than that is one bucket: computed at once, written in one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from lakehouse.buckets import bucket_count, run_in_buckets
+from lakehouse.delta_io import DeltaLake
+from transforms.standardize import VIRTUAL_LOCATIONS
+from transforms.stock import ledger
+
+MOVEMENT_COLUMNS = ["movement_id", "occurred_at", "material_id", "lot_id", "from_location_id", "to_location_id",
+                    "quantity", "movement_type"]
+BATCH_ROWS = 250_000
+
+
+def movements_scanner(lake: DeltaLake, materials: list[str] | None = None) -> ds.Scanner:
+    """The ledger's input columns of `silver.fct_inventory_movements` (only `materials` when given)."""
+    dataset = lake.table("fct_inventory_movements").to_pyarrow_dataset()
+    only = None if materials is None else pc.field("material_id").isin(materials)
+    return dataset.scanner(columns=MOVEMENT_COLUMNS, filter=only, batch_size=BATCH_ROWS)
+
+
+def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *,
+                   rows_per_bucket: int | None = None) -> Iterator[pa.Table]:
+    """Ledger lines of the movements of `materials` (all when None), one table per bucket of whole materials."""
+    scanner = movements_scanner(lake, materials)
+    rows = scanner.count_rows()
+    buckets = bucket_count(rows) if rows_per_bucket is None else bucket_count(rows, rows_per_bucket)
+    yield from run_in_buckets(movements_scanner(lake, materials).to_batches(), scanner.projected_schema,
+                              lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS),
+                              group_by=["material_id"], buckets=buckets, engine="duckdb")
+
+
+def materials_of(table: pa.Table) -> list[str]:
+    return sorted(pc.unique(table.column("material_id")).to_pylist())
+
+
+def stored_materials(lake: DeltaLake) -> list[str]:
+    """The materials `gold.fct_inventory_ledger` holds lines of (its partition values)."""
+    if not lake.exists("fct_inventory_ledger"):
+        return []
+    return sorted({p["material_id"] for p in lake.table("fct_inventory_ledger").partitions()})
