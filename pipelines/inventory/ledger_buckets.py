@@ -29,13 +29,15 @@ BATCH_ROWS = 250_000
 def movements_scanner(lake: DeltaLake, materials: list[str] | None = None) -> ds.Scanner:
     """The ledger's input columns of `silver.fct_inventory_movements` (only `materials` when given)."""
     dataset = lake.table("fct_inventory_movements").to_pyarrow_dataset()
-    only = None if materials is None else pc.field("material_id").isin(materials)
+    only = None if materials is None else pc.field("material_id").isin(pa.array(materials, pa.string()))
     return dataset.scanner(columns=MOVEMENT_COLUMNS, filter=only, batch_size=BATCH_ROWS)
 
 
 def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *,
                    rows_per_bucket: int | None = None) -> Iterator[pa.Table]:
     """Ledger lines of the movements of `materials` (all when None), one table per bucket of whole materials."""
+    if materials is not None and not materials:
+        return
     scanner = movements_scanner(lake, materials)
     rows = scanner.count_rows()
     buckets = bucket_count(rows) if rows_per_bucket is None else bucket_count(rows, rows_per_bucket)
