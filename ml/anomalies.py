@@ -18,6 +18,9 @@ change moves temperature, vibration and current at once; that is physics, not a 
   sum over its robust spread on the same tag (1.4826 x its median absolute deviation), which also absorbs the
   tag's slow wear trend.
 
+Every statistic is per series (machine and tag), so the detector gives the same events on all machines at once
+or on any split of the machines (`pipelines/anomalies` runs it in buckets of machines to bound memory).
+
 Rolling medians are not in Narwhals' API, so this transform is Polars only (eager or lazy in, eager out)."""
 
 from __future__ import annotations
@@ -66,8 +69,7 @@ def detect_anomalies(signals: pl.DataFrame | pl.LazyFrame,
     spikes, drifts = _spikes_and_drifts(analog, settings)
     longer = pl.concat([_dropouts(analog, settings), _stuck(analog, settings),
                         _merged(drifts, settings.drift_window)], how="vertical")
-    step = analog.select(pl.col("source_at").diff().over(SERIES).median()).item() or timedelta(0)
-    spikes = _outside(spikes, longer, step * (settings.level_window // 2 + 1))
+    spikes = _outside(spikes, longer, _usual_steps(analog), settings.level_window // 2 + 1)
     events = pl.concat([longer, spikes], how="vertical")
     return events.select([pl.col(c).cast(t) for c, t in EVENT_SCHEMA.items()]).sort(*SERIES, "started_at", "kind")
 
@@ -84,9 +86,16 @@ def _merged(events: pl.DataFrame, gap: timedelta) -> pl.DataFrame:
             .drop("group"))
 
 
-def _outside(spikes: pl.DataFrame, longer: pl.DataFrame, margin: timedelta) -> pl.DataFrame:
-    """Spikes not at the edge of a longer anomaly of the same series (where the level jumps by design)."""
-    near = (spikes.with_row_index("spike").join(longer, on=SERIES, suffix="_longer")
+def _usual_steps(analog: pl.DataFrame) -> pl.DataFrame:
+    """Each series' usual sampling interval (median time between samples; `analog` is sorted by series and time)."""
+    return analog.group_by(SERIES).agg(step=pl.col("source_at").diff().median())
+
+
+def _outside(spikes: pl.DataFrame, longer: pl.DataFrame, steps: pl.DataFrame, margin_samples: int) -> pl.DataFrame:
+    """Spikes not at the edge of a longer anomaly of the same series (where the level jumps by design): within
+    `margin_samples` of the series' usual sampling interval of its start or end."""
+    margin = pl.col("step").fill_null(pl.duration(microseconds=0)) * margin_samples
+    near = (spikes.with_row_index("spike").join(longer, on=SERIES, suffix="_longer").join(steps, on=SERIES)
             .filter((pl.col("started_at") <= pl.col("ended_at_longer") + margin)
                     & (pl.col("started_at_longer") - margin <= pl.col("ended_at")))["spike"])
     return spikes.with_row_index("spike").filter(~pl.col("spike").is_in(near.implode())).drop("spike")

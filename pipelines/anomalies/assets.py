@@ -1,8 +1,16 @@
-"""Sensor anomalies (gold): the per-tag robust detector (ml/anomalies.py) over bronze.machine_signals."""
+"""Sensor anomalies (gold): the per-tag robust detector (ml/anomalies.py) over bronze.machine_signals.
+
+The detector judges each machine's tags on their own, so it runs in buckets of whole machines
+(`lakehouse.buckets`: the watched tags' samples are split by machine into Arrow files on disk, then one bucket at
+a time is judged), and memory holds one bucket's samples however many machines and days the lake has."""
 
 import dagster as dg
+import narwhals as nw
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from lakehouse.buckets import bucket_count, run_in_buckets
 from lakehouse.catalog import CATALOG
 from ml.anomalies import ANALOG_TAGS, KINDS, DetectorSettings, detect_anomalies
 from pipelines.checks import primary_key_check, table_key
@@ -10,6 +18,8 @@ from pipelines.resources import LakeResource
 
 KEY = table_key("signal_anomalies")
 SETTINGS = DetectorSettings()
+SAMPLES_PER_BUCKET = 4_000_000
+SIGNAL_COLUMNS = ["machine_id", "tag", "source_at", "value", "status_code"]
 
 
 @dg.asset(key=KEY, deps=[table_key("machine_signals")], group_name="ml",
@@ -17,13 +27,29 @@ SETTINGS = DetectorSettings()
 def signal_anomalies(lake: LakeResource) -> dg.MaterializeResult:
     delta = lake.lake()
     tags = [*SETTINGS.tags, *([SETTINGS.state_tag] if SETTINGS.state_tag else [])]
-    signals = delta.scan("machine_signals").filter(pl.col("tag").is_in(tags))
-    events = detect_anomalies(signals, SETTINGS)
+    dataset = delta.table("machine_signals").to_pyarrow_dataset()
+    watched = pc.field("tag").isin(pa.array(tags, pa.string()))
+    samples = dataset.scanner(columns=SIGNAL_COLUMNS, filter=watched, batch_size=250_000)
+    buckets = bucket_count(samples.count_rows(), SAMPLES_PER_BUCKET)
+    found = [pl.from_arrow(table) for table in run_in_buckets(
+        dataset.scanner(columns=SIGNAL_COLUMNS, filter=watched, batch_size=250_000).to_batches(),
+        samples.projected_schema, _detect, group_by=["machine_id"], buckets=buckets)]
+    events = pl.concat(found) if found else detect_anomalies(pl.DataFrame(schema=_EMPTY_SIGNALS), SETTINGS)
+    events = events.sort("machine_id", "tag", "started_at", "kind")
     result = delta.overwrite("signal_anomalies", events)
     per_kind = dict(events.group_by("kind").len().iter_rows())
     return dg.MaterializeResult(metadata={**result.as_metadata(),
                                           **{f"{kind}_events": int(per_kind.get(kind, 0)) for kind in KINDS},
-                                          "tags": ", ".join(SETTINGS.tags)})
+                                          "tags": ", ".join(SETTINGS.tags), "buckets": buckets})
+
+
+_EMPTY_SIGNALS = {"machine_id": pl.String, "tag": pl.String, "source_at": pl.Datetime("us", "UTC"),
+                  "value": pl.Float64, "status_code": pl.Int64}
+
+
+def _detect(samples: nw.LazyFrame) -> nw.LazyFrame:
+    """The detector on one bucket of machines (it is Polars only: the bucket arrives as a Polars frame)."""
+    return nw.from_native(detect_anomalies(nw.to_native(samples), SETTINGS).lazy())
 
 
 @dg.asset_check(asset=KEY, blocking=True,

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from lakehouse.delta_io import DeltaLake
-from ml.anomalies import detect_anomalies
+from ml.anomalies import ANALOG_TAGS, detect_anomalies
 from ml.anomaly_evaluation import event_scores
 from pipelines.anomalies.assets import ANOMALY_CHECKS, signal_anomalies
 from pipelines.resources import LakeResource
@@ -143,7 +143,12 @@ def test_event_scores_count_found_and_right_events() -> None:
     assert above.select("known", "found", "detected", "right").row(0) == (1, 1, 2, 1)
 
 
-def test_the_asset_writes_gold_signal_anomalies_and_its_checks_pass(tmp_path: Path, plants) -> None:
+@pytest.mark.parametrize("samples_per_bucket", [None, 20_000])
+def test_the_asset_writes_gold_signal_anomalies_and_its_checks_pass(tmp_path: Path, plants, samples_per_bucket,
+                                                                    monkeypatch) -> None:
+    """At once, and in buckets of machines (what a large lake gets): the same events as the detector on all."""
+    if samples_per_bucket:
+        monkeypatch.setattr("pipelines.anomalies.assets.SAMPLES_PER_BUCKET", samples_per_bucket)
     signals = pl.read_parquet(plants[0] / "signals" / "2026-01-0[5-7].parquet").with_columns(
         pl.col("machine_id").cast(pl.String), pl.col("tag").cast(pl.String),
         pl.col("value").fill_nan(None), pl.col("status_code").cast(pl.Int64),
@@ -155,6 +160,9 @@ def test_the_asset_writes_gold_signal_anomalies_and_its_checks_pass(tmp_path: Pa
                             resources={"lake": LakeResource(lake_root=str(tmp_path / "lake"))})
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
+    buckets = result.asset_materializations_for_node("gold__signal_anomalies")[-1].metadata["buckets"].value
+    assert buckets == (1 if samples_per_bucket is None else -(-signals.filter(
+        pl.col("tag").is_in([*ANALOG_TAGS, "state"])).height // samples_per_bucket))
     written = DeltaLake(tmp_path / "lake").scan("signal_anomalies").collect()
     expected = detect_anomalies(signals)
     assert written.height == expected.height > 0
