@@ -1,8 +1,10 @@
 """OPC UA collector cost and completeness against a bare asyncua client, on the same demo servers.
 
 Each measurement starts fresh demo server processes (127.0.0.1 only) that publish `rate_per_s` value changes per
-second in total for `duration_s`, and one client process: (a) the plantlake collector (buffering + Delta flush),
-(b) a bare asyncua client whose handler only counts. Both use the same subscription parameters. Reported per
+second in total for `duration_s`, and one client process: (a) the plantlake collector (buffering + Delta flush;
+one collector per server, sharing one writer, as `plantlake collect` runs several configs), (b) a bare asyncua
+client whose handler only counts. Both use the same subscription parameters, and both freeze the objects their
+imports created before the clock starts, as `plantlake collect` does. Reported per
 client: CPU seconds per notification (the client process's own user+system time, imports excluded), changes
 received vs published, and for the collector the time from a server write to the row being readable through
 `lake.scan` (probes written by this process while the load runs).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -68,7 +71,8 @@ def _measure(kind: str, rate_per_s: float, servers: int, machines: int, duration
             [sys.executable, "-m", "benchmarks.bench_opcua", "--client", kind, "--ports", ",".join(map(str, ports)),
              "--machines", str(machines), "--client-run-s", str(client_run_s), "--lake", str(workdir / "lake"),
              "--flush-interval-s", str(flush_interval_s)], cwd=REPO, stdout=subprocess.PIPE, text=True)
-        latencies = asyncio.run(_probe_latency(ports[0], workdir / "lake", warmup_s, probes)) if probes else []
+        latencies = (asyncio.run(_probe_latency(ports[0], workdir / "lake", warmup_s, warmup_s + duration_s, probes))
+                     if probes else [])
         outcome = _read_json_line(client, timeout_s=client_run_s + 30)
         published = sum(_read_json_line(proc, timeout_s=duration_s + warmup_s + 30)["published"]
                         for proc in server_procs)
@@ -88,8 +92,13 @@ def _measure(kind: str, rate_per_s: float, servers: int, machines: int, duration
     return result
 
 
-async def _probe_latency(port: int, lake_root: Path, warmup_s: float, probes: int) -> list[float]:
-    """Write marker values through OPC UA while the load runs; time until each is readable in Delta."""
+async def _probe_latency(port: int, lake_root: Path, warmup_s: float, load_ends_s: float, probes: int) -> list[float]:
+    """Write marker values through OPC UA while the load runs; time until each is readable in Delta.
+
+    Only while the load runs: the client process runs at least until load_ends_s + 2 s after it was started,
+    so a probe written later (when slow probes pile up on a busy machine) could find no collector to receive
+    it; then fewer than `probes` are taken."""
+    started = time.monotonic()
     import polars as pl
     from asyncua import Client, ua
 
@@ -101,6 +110,8 @@ async def _probe_latency(port: int, lake_root: Path, warmup_s: float, probes: in
     async with Client(f"opc.tcp://127.0.0.1:{port}", timeout=4) as client:
         node = client.get_node(f"ns=2;s=M1.{TAG}")
         for i in range(probes):
+            if time.monotonic() - started > load_ends_s:
+                break
             marker = -1000.0 - i
             written_at = time.monotonic()
             await node.write_value(ua.DataValue(ua.Variant(marker, ua.VariantType.Double),
@@ -146,17 +157,17 @@ async def _bare_client(ports: list[int], machines: int, run_s: float) -> dict[st
 
 async def _collector_client(ports: list[int], machines: int, run_s: float, lake_root: Path,
                             flush_interval_s: float) -> dict[str, Any]:
-    from ingestion.opcua import Collector, CollectorConfig
+    from ingestion.opcua import CollectorConfig, run_collectors
     from lakehouse.delta_io import DeltaLake
 
     lake = DeltaLake(lake_root)
-    collectors = [Collector(CollectorConfig.from_dict({
+    configs = [CollectorConfig.from_dict({
         "endpoint": f"opc.tcp://127.0.0.1:{port}", "collector_id": f"bench{i}", "sampling_interval_ms": 0,
         "publishing_interval_ms": PUBLISH_INTERVAL_MS, "queue_size": QUEUE_SIZE, "flush_interval_s": flush_interval_s,
         "flush_max_values": 50_000,
         "nodes": [{"node_id": f"ns=2;s=M{i * machines + m + 1}.{TAG}", "machine_id": f"M{i * machines + m + 1}",
-                   "tag": TAG} for m in range(machines)]}), lake) for i, port in enumerate(ports)]
-    reports = await asyncio.gather(*(c.run(duration_s=run_s) for c in collectors))
+                   "tag": TAG} for m in range(machines)]}) for i, port in enumerate(ports)]
+    reports = await run_collectors(configs, lake, duration_s=run_s)  # one shared writer, as `plantlake collect`
     return {"received": sum(r.received for r in reports), "rows_landed": sum(r.written for r in reports),
             "duplicates_skipped": sum(r.duplicates_skipped for r in reports),
             "gaps": sum(len(r.gaps) for r in reports)}
@@ -171,6 +182,10 @@ def _client_main(args: argparse.Namespace) -> None:
     if args.client == "collector":
         import ingestion.opcua  # noqa: F401
         import lakehouse.delta_io  # noqa: F401
+    # Both clients, like `plantlake collect`, freeze what their imports built (gc.freeze) before the clock starts,
+    # so the garbage collector's full passes do not re-walk it (see ingestion.opcua.cli.imports_frozen).
+    gc.collect()
+    gc.freeze()
     start = resource.getrusage(resource.RUSAGE_SELF)
     if args.client == "bare":
         outcome = asyncio.run(_bare_client(ports, args.machines, args.client_run_s))
@@ -178,6 +193,7 @@ def _client_main(args: argparse.Namespace) -> None:
         outcome = asyncio.run(_collector_client(ports, args.machines, args.client_run_s, Path(args.lake),
                                                 args.flush_interval_s))
     end = resource.getrusage(resource.RUSAGE_SELF)
+    gc.unfreeze()  # released normally at exit
     # CPU of every thread of this process (the collector writes Delta from a worker thread), imports excluded.
     outcome["cpu_s"] = (end.ru_utime - start.ru_utime) + (end.ru_stime - start.ru_stime)
     print(json.dumps(outcome), flush=True)

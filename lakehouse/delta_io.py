@@ -91,9 +91,15 @@ class DeltaLake:
         return self.table(name).history(limit)
 
     # ---- writes --------------------------------------------------------------------------------
-    def append(self, name: str, data: Any) -> WriteResult:
+    def append(self, name: str, data: Any, *, table: DeltaTable | None = None) -> WriteResult:
+        """Add the rows. `table`: this table's DeltaTable, kept open (and up to date) by a writer committing
+        every few seconds; the write then uses its loaded log instead of checking that the table exists and
+        opening it twice (to write, then for the version), which costs more than a small batch's write."""
         spec = self.spec(name)
         batch = conform(spec, data)
+        if table is not None:
+            write_deltalake(table, batch, mode="append")
+            return WriteResult(spec.name, "append", batch.num_rows, batch.num_rows, table.version())
         self.create(name)
         write_deltalake(self.uri(name), batch, mode="append")
         return WriteResult(spec.name, "append", batch.num_rows, batch.num_rows, self.version(name))

@@ -8,7 +8,9 @@ as `server_unreachable`; a crash of the previous run as `collector_restart`. Rec
 exponentially up to `reconnect.max_s`, so a server that is back is reconnected within about that long.
 After a re-subscribe the server repeats each node's current value with its original SourceTimestamp; those rows
 are dropped by insert_new's (machine_id, tag, source_at) key, so they never duplicate. Every `compact_every_s`
-the sink compacts the partitions it wrote (see sink.py); the report counts those compactions."""
+the writer compacts the partitions it wrote (see writer.py); the report counts those compactions.
+`run_collectors` collects several endpoints in one process through one shared writer: one commit per flush
+interval for all of them."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import contextlib
 import logging
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,10 +31,11 @@ from ingestion.opcua.config import CollectorConfig
 from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.nodes import resolve_targets
 from ingestion.opcua.redact import redacting
-from ingestion.opcua.samples import Gap, Target, stamped_at
+from ingestion.opcua.samples import Gap, Target
 from ingestion.opcua.security import apply_security
 from ingestion.opcua.sink import SignalSink, now_utc
 from ingestion.opcua.state import CollectorState, crash_gap_start, read_state, state_path, write_state
+from ingestion.opcua.writer import SignalWriter
 from lakehouse.delta_io import DeltaLake
 
 log = logging.getLogger(__name__)
@@ -62,21 +66,15 @@ class _ConnectionLost(Exception):
 
 
 class _EnqueueHandler:
-    """asyncua subscription handler: appends to the sink and remembers the newest value time of its connection,
-    nothing else, so the publish loop never waits."""
+    """asyncua subscription handler: appends to the sink, nothing else, so the publish loop never waits (the
+    newest value time of the connection, where a lost connection's gap starts, is the sink's to tell)."""
 
     def __init__(self, sink: SignalSink, lost: asyncio.Event) -> None:
         self._enqueue, self._lost = sink.enqueue, lost
-        self.newest: datetime | None = None  # newest source_at delivered over this connection
 
     def datachange_notification(self, node: Any, val: Any, data: DataChangeNotif) -> None:
         item = data.monitored_item
-        value = item.Value
-        self._enqueue(item.ClientHandle, value)
-        # A value without timestamps is stored at (about) its arrival, so it counts as delivered now.
-        at = stamped_at(value) or now_utc()
-        if self.newest is None or at > self.newest:
-            self.newest = at
+        self._enqueue(item.ClientHandle, item.Value)
 
     def status_change_notification(self, status: ua.StatusChangeNotification) -> None:
         if not status.Status.is_good():
@@ -84,8 +82,13 @@ class _EnqueueHandler:
 
 
 class Collector:
-    def __init__(self, config: CollectorConfig, lake: DeltaLake) -> None:
+    """Collects one endpoint. `writer`: the SignalWriter shared by the collectors of this process (see
+    `run_collectors`); by default the collector has a writer of its own."""
+
+    def __init__(self, config: CollectorConfig, lake: DeltaLake, *, writer: SignalWriter | None = None) -> None:
         self.config, self.lake = config, lake
+        self.writer = writer or SignalWriter(lake, flush_interval_s=config.flush_interval_s,
+                                             compact_every_s=config.compact_every_s)
         self.run_id = f"opcua-{config.collector_id}-{uuid.uuid4().hex[:12]}"
         self.report = CollectorReport(self.run_id)
         self.state_file = state_path(lake.root, config.collector_id)
@@ -107,13 +110,11 @@ class Collector:
         started_at = now_utc()
         self._restart_from = crash_gap_start(read_state(self.state_file))
         sink = self._sink = SignalSink(
-            self.lake, endpoint=self.config.endpoint, run_id=self.run_id, state_file=self.state_file,
+            endpoint=self.config.endpoint, run_id=self.run_id, state_file=self.state_file,
             state=CollectorState(self.config.collector_id, self.run_id, True, started_at),
-            flush_interval_s=self.config.flush_interval_s, flush_max_values=self.config.flush_max_values,
-            node_gap_min_s=self.config.node_gap_min_s, compact_every_s=self.config.compact_every_s)
-        stop_flushing = asyncio.Event()
+            flush_max_values=self.config.flush_max_values, node_gap_min_s=self.config.node_gap_min_s)
         collecting = asyncio.create_task(self._collect(stop, started_at))
-        flushing = asyncio.create_task(sink.run_periodic(stop_flushing))
+        flushing = self.writer.attach(sink)
         try:
             await asyncio.wait({collecting, flushing}, return_when=asyncio.FIRST_COMPLETED)
             if flushing.done():  # only ends early when the lake refuses writes
@@ -124,11 +125,11 @@ class Collector:
         finally:
             if timer is not None:
                 timer.cancel()
-            stop_flushing.set()
-            with contextlib.suppress(Exception):
-                await flushing
-            if self._targets is not None:
-                await self._finish(sink)
+            try:
+                if self._targets is not None:
+                    await self._finish(sink)
+            finally:
+                await self.writer.detach(sink)
         return self._final_report(sink)
 
     async def _finish(self, sink: SignalSink) -> None:
@@ -137,7 +138,7 @@ class Collector:
             sink.book(Gap("connection", self.config.endpoint, self._outage[0], stopped_at, self._outage[1]))
         sink.close_node_gaps(stopped_at)
         await asyncio.sleep(0)  # let asyncua's already-scheduled handler tasks enqueue their notifications
-        await sink.flush()
+        await self.writer.flush([sink])
         sink.state = CollectorState(self.config.collector_id, self.run_id, False, sink.state.started_at,
                                     sink.state.last_flush_at, stopped_at)
         write_state(self.state_file, sink.state)
@@ -147,7 +148,7 @@ class Collector:
         report.targets = len(self._targets or ())
         report.received, report.written = sink.counts.received, sink.counts.written
         report.duplicates_skipped, report.gaps = sink.counts.duplicates_skipped, list(sink.counts.gaps)
-        report.compactions, report.files_compacted = sink.counts.compactions, sink.counts.files_compacted
+        report.compactions, report.files_compacted = self.writer.compactions, self.writer.files_compacted
         return report
 
     async def _collect(self, stop: asyncio.Event, started_at: datetime) -> None:
@@ -204,7 +205,7 @@ class Collector:
             self._book_recovered(sink, connected_at)
             await _first_of(stop.wait(), lost.wait())
             if lost.is_set() and not stop.is_set():
-                raise _ConnectionLost(_gap_start(handler.newest, connected_at))
+                raise _ConnectionLost(_gap_start(sink.newest_delivered(), connected_at))
         finally:
             await _quiet_exit(stack, config.request_timeout_s)
 
@@ -261,6 +262,23 @@ class Collector:
                                              AttributeId=ua.AttributeIds.Value),
                 MonitoringMode=ua.MonitoringMode.Reporting, RequestedParameters=parameters))
         return requests
+
+
+async def run_collectors(configs: Sequence[CollectorConfig], lake: DeltaLake, stop: asyncio.Event | None = None,
+                         duration_s: float | None = None) -> list[CollectorReport]:
+    """Collect every endpoint until `stop` is set or `duration_s` passed, all flushed by one SignalWriter:
+    at the shortest flush interval configured, compacting at the shortest compact_every_s (0 everywhere: never).
+    The reports count the shared writer's compactions in each. When one collector fails the others stop, and
+    the first failure is raised once they have."""
+    compact_every = [c.compact_every_s for c in configs if c.compact_every_s > 0]
+    writer = SignalWriter(lake, flush_interval_s=min(c.flush_interval_s for c in configs),
+                          compact_every_s=min(compact_every, default=0.0))
+    stop = stop or asyncio.Event()
+    runs = [asyncio.ensure_future(Collector(c, lake, writer=writer).run(stop, duration_s)) for c in configs]
+    await asyncio.wait(runs, return_when=asyncio.FIRST_EXCEPTION)
+    stop.set()  # all done, or one failed: the others stop (and flush) too
+    await asyncio.wait(runs)
+    return [run.result() for run in runs]
 
 
 def _warn_if_password_in_clear(config: CollectorConfig) -> None:

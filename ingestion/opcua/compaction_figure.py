@@ -1,7 +1,7 @@
-"""How many files `machine_signals` holds after an hour of collection: N simulated flushes through the sink.
+"""How many files `machine_signals` holds after an hour of collection: N simulated flushes through the writer.
 
-No server and no waiting: each flush enqueues one new value per node (as the subscription handler would), flushes
-the sink and lets it compact when due, on a simulated clock advancing `--flush-interval-s` per flush.
+No server and no waiting: each flush enqueues one new value per node into a sink (as the subscription handler
+would), flushes the writer and lets it compact when due, on a simulated clock advancing `--flush-interval-s` per flush.
 
     python -m ingestion.opcua.compaction_figure                     # 3600 flushes at 1 s, compact every 3600 s
     python -m ingestion.opcua.compaction_figure --compact-every-s 600 --nodes 8
@@ -21,8 +21,9 @@ from pathlib import Path
 from asyncua import ua
 
 from ingestion.opcua.samples import Target
-from ingestion.opcua.sink import SIGNALS, SignalSink
+from ingestion.opcua.sink import SignalSink
 from ingestion.opcua.state import CollectorState
+from ingestion.opcua.writer import SIGNALS, SignalWriter
 from lakehouse.delta_io import DeltaLake
 
 START = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)  # inside one day: one partition
@@ -55,10 +56,9 @@ async def simulate(lake: DeltaLake, *, flushes: int = 3600, flush_interval_s: fl
     """Run `flushes` flushes of one value per node each; return the table's file counts."""
     clock = _Clock()
     state_file = lake.root / "_state" / "opcua" / "figure.json"
-    sink = SignalSink(lake, endpoint="opc.tcp://127.0.0.1:4840", run_id="compaction-figure", state_file=state_file,
-                      state=CollectorState("figure", "compaction-figure", True, START),
-                      flush_interval_s=flush_interval_s, flush_max_values=1_000_000,
-                      compact_every_s=compact_every_s, clock=clock)
+    writer = SignalWriter(lake, flush_interval_s=flush_interval_s, compact_every_s=compact_every_s, clock=clock)
+    sink = SignalSink(endpoint="opc.tcp://127.0.0.1:4840", run_id="compaction-figure", state_file=state_file,
+                      state=CollectorState("figure", "compaction-figure", True, START), flush_max_values=1_000_000)
     sink.targets = [Target(f"ns=2;s=M{i + 1}.temperature_c", f"M{i + 1}", "temperature_c") for i in range(nodes)]
     started = time.perf_counter()
     peak = added_by_compaction = removed_by_compaction = 0
@@ -68,17 +68,17 @@ async def simulate(lake: DeltaLake, *, flushes: int = 3600, flush_interval_s: fl
         for handle in range(nodes):
             sink.enqueue(handle, ua.DataValue(ua.Variant(20.0 + flush * 1e-3, ua.VariantType.Double),
                                               SourceTimestamp=at, ServerTimestamp=at))
-        await sink.flush()
-        due = compact_every_s > 0 and clock() - sink._last_compaction >= compact_every_s
+        await writer.flush([sink])  # by hand: the writer's periodic task would wait for the real clock
+        due = compact_every_s > 0 and clock() - writer._last_compaction >= compact_every_s
         if due:  # the table's peak is right before a compaction
             peak = max(peak, len(lake.table(SIGNALS).file_uris()))
-        for done in await sink.compact_if_due():
+        for done in await writer.compact_if_due():
             if done.table == SIGNALS:
                 added_by_compaction += done.files_added
                 removed_by_compaction += done.files_removed
     active = len(lake.table(SIGNALS).file_uris())
     return Figure(flushes, flush_interval_s, compact_every_s, nodes, lake.row_count(SIGNALS), active,
-                  max(peak, active), active + removed_by_compaction - added_by_compaction, sink.counts.compactions,
+                  max(peak, active), active + removed_by_compaction - added_by_compaction, writer.compactions,
                   round(time.perf_counter() - started, 1))
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 from asyncua import ua
 
+from ingestion.opcua.notifications import Notifications
 from lakehouse.catalog import CATALOG
 
 BAD_TYPE_MISMATCH = int(ua.StatusCodes.BadTypeMismatch)
@@ -131,24 +132,31 @@ class SampleBatch:
         ], schema=SIGNALS_SCHEMA)
 
 
-def batch_from_datavalues(targets: Sequence[Target], drained: Sequence[tuple[int, ua.DataValue]],
-                          received_at: datetime) -> SampleBatch:
-    """The samples of a flush's DataValues (the mapping of the module doc), column by column: the collector's
+def batch_from_notifications(targets: Sequence[Target], notifications: Notifications,
+                             received_at: datetime) -> SampleBatch:
+    """The samples of a flush's notifications (the mapping of the module doc), column by column: the collector's
     hot path, so no object is built per value."""
-    handles = [handle for handle, _ in drained]
-    values = [value for _, value in drained]
-    status = [0 if (code := v.StatusCode) is None else code.value for v in values]
-    raw = [None if (variant := v.Value) is None else variant.Value for v in values]
-    server_at = [t if t is None or t.tzinfo is UTC else utc(t) for t in (v.ServerTimestamp for v in values)]
+    handles, raw = notifications.handles, notifications.raw
+    status = list(notifications.status)
+    server_at = [t if t is None or t.tzinfo is UTC else utc(t) for t in notifications.server_at]
     source_at = [t if t is not None and t.tzinfo is UTC else (utc(t) if t is not None else (s or received_at))
-                 for t, s in zip((v.SourceTimestamp for v in values), server_at)]
+                 for t, s in zip(notifications.source_at, server_at)]
     number = [r if type(r) is float else None for r in raw]
     for i, r in enumerate(raw):
         if type(r) is not float:  # ints, booleans, enums, state strings, or nothing numeric (see module doc)
             number[i] = to_number(r, targets[handles[i]].states)
             if number[i] is None and r is not None and not is_bad(status[i]):
                 status[i] = BAD_TYPE_MISMATCH
-    return SampleBatch(targets, handles, source_at, server_at, number, status)
+    return SampleBatch(targets, list(handles), source_at, server_at, number, status)
+
+
+def batch_from_datavalues(targets: Sequence[Target], drained: Iterable[tuple[int, ua.DataValue]],
+                          received_at: datetime) -> SampleBatch:
+    """`batch_from_notifications` of (client handle, DataValue) pairs."""
+    notifications = Notifications()
+    for handle, data_value in drained:
+        notifications.add(handle, data_value)
+    return batch_from_notifications(targets, notifications, received_at)
 
 
 def gap_id(gap: Gap) -> str:

@@ -1,41 +1,26 @@
-"""Where notifications go: an in-memory buffer flushed as micro-batches into Delta, plus gaps and the state file.
+"""Where one endpoint's notifications wait for the writer: a column buffer, node gap tracking and the state file.
 
-The subscription handler only appends (client handle, DataValue) to `buffer`; everything else (conversion, node
-gap tracking, the Delta write in a worker thread, the state file) happens here, off the notification path.
-
-Every flush with data is a Delta commit adding a small file, so the sink also compacts on a schedule: every
-`compact_every_s` (checked after each flush) it compacts the partitions it wrote since the previous compaction
-(delta-rs optimize.compact with a partition filter; a partition holding one file is left alone) and writes a
-checkpoint. Compaction runs under the flush lock, so it never interleaves with a write; notifications keep
-arriving in the buffer meanwhile. A failed compaction is logged and retried at the next due time; it never stops
-collection. Compaction only replaces files (dataChange=false): rows are neither lost nor duplicated. The files it
-replaced stay on disk for time travel until a vacuum (`plantlake maintain`) removes them."""
+The subscription handler only appends to `buffer` (notifications.Notifications). At each flush the writer
+(writer.py, one per process, shared by every endpoint) asks each sink to `prepare` what it holds: rows
+converted column by column, split into samples appended directly and samples checked against the table (see
+`_split_fresh`), plus the gaps booked since the last flush. After the write the writer hands each sink its
+outcome: `landed` counts the rows and rewrites the state file, `put_back` returns everything to the buffer
+when the write failed, so nothing is lost."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow.compute as pc
 from asyncua import ua
 
-from ingestion.opcua.errors import CollectorError
 from ingestion.opcua.gaps import BadStatusSpans
-from ingestion.opcua.samples import Gap, SampleBatch, Target, batch_from_datavalues, gaps_table, is_bad
+from ingestion.opcua.notifications import Notifications
+from ingestion.opcua.samples import Gap, SampleBatch, Target, batch_from_notifications, is_bad, utc
 from ingestion.opcua.state import CollectorState, write_state
-from lakehouse.delta_io import DeltaLake
-
-log = logging.getLogger(__name__)
-
-MAX_FAILED_FLUSHES = 3
-SIGNALS = "machine_signals"
-GAPS = "machine_signal_gaps"
 
 
 def now_utc() -> datetime:
@@ -49,136 +34,100 @@ class SinkCounts:
     duplicates_skipped: int = 0
     flushes: int = 0
     gaps: list[Gap] = field(default_factory=list)
-    compactions: int = 0  # compactions that replaced files (one per table and due time)
-    files_compacted: int = 0  # small files replaced by them
 
 
 @dataclass(frozen=True)
-class Compaction:
-    table: str
-    partitions: tuple[date, ...]  # empty for an unpartitioned table
-    files_removed: int
-    files_added: int
-    seconds: float
+class PreparedFlush:
+    """One sink's share of a flush: its rows (`fresh` are appended, `checked` go through insert_new), the
+    watermarks to set once they landed, the gaps to write, and the taken notifications to put back on failure."""
+
+    run_id: str
+    taken: Notifications
+    batch: SampleBatch
+    fresh: list[int]
+    checked: list[int]
+    seeds: dict[int, datetime]
+    gaps: list[Gap]
 
 
 class SignalSink:
-    def __init__(self, lake: DeltaLake, *, endpoint: str, run_id: str, state_file: Path, state: CollectorState,
-                 flush_interval_s: float, flush_max_values: int, node_gap_min_s: float = 0.0,
-                 compact_every_s: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.lake, self.endpoint, self.run_id = lake, endpoint, run_id
+    def __init__(self, *, endpoint: str, run_id: str, state_file: Path, state: CollectorState,
+                 flush_max_values: int, node_gap_min_s: float = 0.0) -> None:
+        self.endpoint, self.run_id = endpoint, run_id
         self.state_file, self.state = state_file, state
-        self.flush_interval_s, self.flush_max_values = flush_interval_s, flush_max_values
-        self.compact_every_s, self._clock = compact_every_s, clock
-        self._last_compaction = clock()
-        # What the flushes wrote since the last compaction: table -> its source_date partitions (none for gaps).
-        self._written: dict[str, set[date]] = {}
-        self.buffer: deque[tuple[int, ua.DataValue]] = deque()
-        self.full = asyncio.Event()
+        self.flush_max_values = flush_max_values
+        self.buffer = Notifications()
+        self.full = asyncio.Event()  # the writer puts its own here when the sink is attached to it
         self.targets: Sequence[Target] = ()
         self.counts = SinkCounts()
         self._pending_gaps: list[Gap] = []
         self._bad_spans = BadStatusSpans(endpoint, node_gap_min_s)
-        self._failed_flushes = 0
-        self._flush_lock = asyncio.Lock()
         # Per client handle: the newest source_at this run knows to be stored. See `_split_fresh`.
         self._watermarks: dict[int, datetime] = {}
+        # The current subscription: the number of its first notification (see Notifications.taken) and the
+        # newest source_at among its notifications already flushed.
+        self._subscribed_from = 0
+        self._newest_flushed: datetime | None = None
 
     def enqueue(self, client_handle: int, data_value: ua.DataValue) -> None:
-        self.buffer.append((client_handle, data_value))
+        self.buffer.add(client_handle, data_value)
         if len(self.buffer) >= self.flush_max_values:
             self.full.set()
 
     def resubscribed(self) -> None:
-        """A new subscription repeats current values: check each node's next samples against the table again."""
+        """A new subscription repeats current values: check each node's next samples against the table again,
+        and follow the newest value the new subscription delivers."""
         self._watermarks.clear()
+        self._subscribed_from = self.buffer.taken + len(self.buffer)
+        self._newest_flushed = None
+
+    def newest_delivered(self) -> datetime | None:
+        """The newest source_at of the values the current subscription delivered, buffered or flushed (a value
+        without timestamps counts as delivered now); None when it delivered nothing."""
+        buffer = self.buffer
+        first = max(0, self._subscribed_from - buffer.taken)
+        now = now_utc()
+        buffered = [utc(source) or utc(server) or now
+                    for source, server in zip(buffer.source_at[first:], buffer.server_at[first:])]
+        return max([*buffered, *([self._newest_flushed] if self._newest_flushed else [])], default=None)
 
     def book(self, gap: Gap) -> None:
         self._pending_gaps.append(gap)
 
-    async def run_periodic(self, stop: asyncio.Event) -> None:
-        """Flush every flush_interval_s, or sooner when flush_max_values are buffered, until `stop` is set."""
-        while not stop.is_set():
-            waiters = [asyncio.ensure_future(self.full.wait()), asyncio.ensure_future(stop.wait())]
-            try:
-                await asyncio.wait(waiters, timeout=self.flush_interval_s, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
-            self.full.clear()
-            await self.flush()
-            await self.compact_if_due()
-
-    async def flush(self) -> None:
-        """Write buffered samples and booked gaps; on failure they stay queued for the next flush."""
-        async with self._flush_lock:
-            drained = [self.buffer.popleft() for _ in range(len(self.buffer))]
-            batch = batch_from_datavalues(self.targets, drained, now_utc())
-            fresh, checked, seeds = self._split_fresh(batch)
-            gaps, self._pending_gaps = self._pending_gaps, []
-            gaps += self._status_gaps(batch)
-            try:
-                await asyncio.to_thread(self._write, batch, fresh, checked, gaps)
-            except Exception as exc:
-                self._failed_flushes += 1
-                self.buffer.extendleft(reversed(drained))
-                # Re-observing the requeued samples may book a node gap again; its gap_id is the same, so it
-                # lands once.
-                self._pending_gaps = gaps + self._pending_gaps
-                if self._failed_flushes >= MAX_FAILED_FLUSHES:
-                    raise CollectorError(f"{self._failed_flushes} flushes to the lake failed in a row: {exc}") from exc
-                log.warning("flush to the lake failed (%s); retrying at the next flush", exc)
-                return
-            self._failed_flushes = 0
-            for handle, newest in seeds.items():
-                self._watermarks[handle] = max(newest, self._watermarks.get(handle, newest))
-            self.counts.received += len(batch)
-            self.counts.gaps += gaps
-            self.counts.flushes += 1
-            self.state = replace(self.state, last_flush_at=now_utc())
-            write_state(self.state_file, self.state)
-
-    async def compact_if_due(self) -> list[Compaction]:
-        """Compact what was written since the last compaction once `compact_every_s` passed (0 = never)."""
-        if self.compact_every_s <= 0 or self._clock() - self._last_compaction < self.compact_every_s:
-            return []
-        return await self.compact()
-
-    async def compact(self) -> list[Compaction]:
-        """Compact the partitions written since the last compaction and checkpoint those tables, now."""
-        async with self._flush_lock:
-            self._last_compaction = self._clock()
-            written, self._written = self._written, {}
-            done: list[Compaction] = []
-            for table, partitions in written.items():
-                try:
-                    done.append(await asyncio.to_thread(self._compact, table, partitions))
-                except Exception as exc:
-                    # Keep the partitions for the next due time; a conflicting writer or a full disk must not
-                    # stop collection.
-                    self._written.setdefault(table, set()).update(partitions)
-                    log.warning("compacting %s failed (%s); retrying in %g s", table, exc, self.compact_every_s)
-            for c in done:
-                if c.files_removed:
-                    self.counts.compactions += 1
-                    self.counts.files_compacted += c.files_removed
-                    log.info("compacted %s %s: %d files -> %d in %.2f s", c.table,
-                             ",".join(p.isoformat() for p in c.partitions) or "(whole table)", c.files_removed,
-                             c.files_added, c.seconds)
-            return done
-
-    def _compact(self, table: str, partitions: set[date]) -> Compaction:
-        started = time.perf_counter()
-        ordered = tuple(sorted(partitions))
-        filters = [("source_date", "in", [p.isoformat() for p in ordered])] if ordered else None
-        metrics = self.lake.table(table).optimize.compact(partition_filters=filters)
-        removed, added = int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
-        if removed:
-            self.lake.checkpoint(table)
-        return Compaction(table, ordered, removed, added, time.perf_counter() - started)
-
     def close_node_gaps(self, at: datetime) -> None:
         self._pending_gaps += self._bad_spans.close_all(at)
+
+    def prepare(self, received_at: datetime) -> PreparedFlush:
+        """Take everything buffered and booked, as rows ready to write (`received_at` stands in for the time of
+        values that came without any)."""
+        taken = self.buffer.take()
+        batch = batch_from_notifications(self.targets, taken, received_at)
+        first = max(0, self._subscribed_from - taken.taken)
+        if first < len(batch):
+            newest = max(batch.source_at[first:])
+            self._newest_flushed = max(newest, self._newest_flushed or newest)
+        fresh, checked, seeds = self._split_fresh(batch)
+        gaps, self._pending_gaps = self._pending_gaps, []
+        gaps += self._status_gaps(batch)
+        return PreparedFlush(self.run_id, taken, batch, fresh, checked, seeds, gaps)
+
+    def put_back(self, prepared: PreparedFlush) -> None:
+        """The write failed: the samples and gaps wait for the next flush. Re-observing the samples may book a
+        node gap again; its gap_id is the same, so it lands once."""
+        self.buffer.put_back(prepared.taken)
+        self._pending_gaps = prepared.gaps + self._pending_gaps
+
+    def landed(self, prepared: PreparedFlush, written: int, duplicates_skipped: int) -> None:
+        """The write succeeded: count it, trust the new watermarks, and record the flush in the state file."""
+        for handle, newest in prepared.seeds.items():
+            self._watermarks[handle] = max(newest, self._watermarks.get(handle, newest))
+        self.counts.received += len(prepared.batch)
+        self.counts.written += written
+        self.counts.duplicates_skipped += duplicates_skipped
+        self.counts.gaps += prepared.gaps
+        self.counts.flushes += 1
+        self.state = replace(self.state, last_flush_at=now_utc())
+        write_state(self.state_file, self.state)
 
     def _status_gaps(self, batch: SampleBatch) -> list[Gap]:
         """Node gaps from Bad status spans; rows are looked at one by one only when one is Bad or its node is
@@ -211,27 +160,3 @@ class SignalSink:
                 checked.append(i)
                 seeds[handle] = max(at, seeds.get(handle, at))
         return fresh, checked, seeds
-
-    def _wrote(self, table: str, partitions: set[date]) -> None:
-        self._written.setdefault(table, set()).update(partitions)
-
-    def _write(self, batch: SampleBatch, fresh: list[int], checked: list[int], gaps: list[Gap]) -> None:
-        started = time.perf_counter()
-        ingested_at = now_utc()
-        if checked:
-            rows = batch.table(checked, ingested_at, self.run_id)
-            result = self.lake.insert_new(SIGNALS, rows)
-            self.counts.written += result.rows_written
-            self.counts.duplicates_skipped += result.duplicates_skipped
-            if result.rows_written:
-                self._wrote(SIGNALS, set(pc.unique(rows["source_date"]).to_pylist()))
-        if fresh:
-            rows = batch.table(fresh, ingested_at, self.run_id)
-            appended = self.lake.append(SIGNALS, rows)
-            self.counts.written += appended.rows_written
-            self._wrote(SIGNALS, set(pc.unique(rows["source_date"]).to_pylist()))
-        if gaps and self.lake.insert_new(GAPS, gaps_table(gaps, ingested_at, self.run_id)).rows_written:
-            self._wrote(GAPS, set())
-        if fresh or checked or gaps:
-            log.debug("flushed %d samples, %d gaps in %.3f s", len(fresh) + len(checked), len(gaps),
-                      time.perf_counter() - started)

@@ -74,9 +74,8 @@ def test_values_land_with_status_codes_and_timestamps(lake: DeltaLake, port: int
 
 def test_only_first_samples_after_subscribe_are_checked_against_the_table(tmp_path: Path) -> None:
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    sink = SignalSink(DeltaLake(tmp_path / "lake"), endpoint="opc.tcp://127.0.0.1:1", run_id="r",
-                      state_file=tmp_path / "s.json", state=CollectorState("c", "r", True, t0),
-                      flush_interval_s=1, flush_max_values=10)
+    sink = SignalSink(endpoint="opc.tcp://127.0.0.1:1", run_id="r", state_file=tmp_path / "s.json",
+                      state=CollectorState("c", "r", True, t0), flush_max_values=10)
     targets = [Target("ns=2;s=M1.t", "M1", "t")]
 
     def batch(*seconds: int) -> SampleBatch:
