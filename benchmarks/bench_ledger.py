@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from benchmarks.harness import own_peak_rss_mb
 from lakehouse.buckets import bucket_count, run_in_buckets
 from lakehouse.engines import collect_arrow, lazy_frame
 from transforms.stock import ledger, stock_on_hand
@@ -211,7 +211,7 @@ def main() -> None:
         engine = {"plantlake": "duckdb", "plantlake_polars": "polars"}.get(args.child, args.child)
         figures = (duckdb_counts(args.input, lines_out=args.child == "duckdb_lines") if args.child.startswith("duckdb")
                    else project_counts(args.input, engine, buckets=args.buckets))
-        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures["peak_rss_mb"] = own_peak_rss_mb()
         print(json.dumps(figures))
         return
     print(format_table(run(args.movements, with_spark=not args.no_spark, buckets=args.buckets)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import resource
+from pathlib import Path
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,18 @@ def best_of(repeats: int, fn: Callable[[], Any], setup: Callable[[], Any] | None
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak RSS (Linux VmHWM). `ru_maxrss` is not that in a child process: Linux keeps the
+    high-water mark across fork and execve, so a child started by a 2 GB parent reports at least 2 GB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
 
 
 def ratio_table(rows: list[tuple[str, Measurement, Measurement]]) -> str:
