@@ -26,7 +26,7 @@ import polars as pl
 import pyarrow as pa
 
 from data_contracts.rules import Contract
-from data_contracts.runner import validate_rows
+from data_contracts.distinct import validate_distinct
 from ingestion.limits import MAX_FILE_BYTES, MAX_REJECTIONS_PER_FILE, FileLimitExceeded
 from ingestion.readers import read_bytes
 from ingestion.reference import code_sets
@@ -234,7 +234,7 @@ class Lander:
         records = records.filter(first)
         text = contract.normalized(records.select(columns))
         typed = contract.typed(text)
-        verdicts = validate_rows(contract.validation_frame(text, typed), self._suite(contract))
+        verdicts = validate_distinct(contract, text, typed, self._suite(contract))
         if verdicts.table_failures:
             reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(records.height)}
         else:

@@ -71,12 +71,12 @@ def read_ndjson(data: bytes) -> ParsedFile:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     check_line_count(data)
-    lines = data.split(b"\n")
+    lines = _LazyLines(data)
 
     def raw(line: int, seq: int) -> str:
         return clip(lines[line - 1].rstrip(b"\r").decode("utf-8", errors="replace")) if 0 < line <= len(lines) else ""
 
-    fast = _columnar_ndjson(data, lines)
+    fast = _columnar_ndjson(data)
     if fast is not None:
         frame, nested_lines = fast
         if nested_lines:
@@ -89,11 +89,40 @@ def read_ndjson(data: bytes) -> ParsedFile:
     return parsed
 
 
-def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, list[int]] | None:
+class _LazyLines:
+    """The file's lines, split on first use: a clean file read the columnar way never needs them."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._lines: list[bytes] = []
+
+    def _split(self) -> list[bytes]:
+        if self._data is not None:
+            self._lines, self._data = self._data.split(b"\n"), None
+        return self._lines
+
+    def __getitem__(self, index: int) -> bytes:
+        return self._split()[index]
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._split())
+
+
+def _columnar_ndjson(data: bytes) -> tuple[pl.DataFrame, list[int]] | None:
     """The whole file through Polars, or None when the line-by-line path must decide. Rows holding nested
     values (lot split/merge lists) are returned as line numbers for the line-by-line path."""
-    numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
-    if not numbers or max(len(line) for line in lines) > MAX_LINE_BYTES:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # the line-by-line path names the lines that are not UTF-8
+    lines = pl.Series("line", [text]).str.split("\n").explode()
+    del text
+    is_record = lines.str.strip_chars(" \t\n\r\x0b\x0c") != ""  # what bytes.strip() takes away
+    numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(is_record)
+    if numbers.is_empty() or lines.str.len_bytes().max() > MAX_LINE_BYTES:
         return None
     try:
         frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
@@ -101,10 +130,10 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
         return None
     if frame.height != len(numbers) or "event_type" not in frame.columns:
         return None
-    frame = frame.with_columns(pl.Series("_line", numbers, pl.Int64))
-    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     # Polars keeps the first of two equal keys; lines that may repeat a key are decided line by line
-    repeated = _lines_repeating_a_key(lines, numbers)
+    repeated = _lines_repeating_a_key(lines.filter(is_record), numbers, frame)
+    frame = frame.with_columns(numbers.alias("_line"))
+    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     nested_lines: list[int] = []
     if nested or repeated:
         has_nested = pl.any_horizontal([pl.col(c).is_not_null() for c in nested]) if nested else pl.lit(False)
@@ -128,13 +157,20 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
 JSON_KEY_RE = r'"(?:[^"\\]|\\.)*"\s*:'
 
 
-def _lines_repeating_a_key(lines: list[bytes], numbers: list[int]) -> list[int]:
+def _lines_repeating_a_key(texts: pl.Series, numbers: pl.Series, frame: pl.DataFrame) -> list[int]:
     """Line numbers whose text holds one key token twice (a duplicate key, or a key repeated in nested
-    objects): a cheap columnar over-approximation; the line-by-line path then decides exactly."""
-    texts = pl.Series("line", [lines[n - 1] for n in numbers], pl.Binary).cast(pl.String, strict=False)
+    objects): a cheap columnar over-approximation; the line-by-line path then decides exactly.
+
+    A line repeats a key token only if it holds more key tokens than Polars found values in it, so the tokens
+    are compared only on lines where the two counts differ (a key with a null value, a repeated key)."""
+    values = frame.select(pl.sum_horizontal(pl.col(c).is_not_null() for c in frame.columns)).to_series()
+    suspect = texts.str.count_matches(JSON_KEY_RE) != values
+    texts, numbers = texts.filter(suspect), numbers.filter(suspect)
+    if texts.is_empty():
+        return []
     keys = texts.str.extract_all(JSON_KEY_RE).list.eval(pl.element().str.strip_chars_end(": \t"))
     repeats = keys.list.len() != keys.list.unique().list.len()
-    return pl.Series("n", numbers, pl.Int64).filter(repeats.fill_null(False)).to_list()
+    return numbers.filter(repeats.fill_null(False)).to_list()
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
