@@ -75,6 +75,7 @@ class ExpectationResult:
     unexpected_count: int
     failed_rows: list[int] | None  # None when GX gave no row indexes
     exception: str | None = None
+    config: Any = None  # the expectation's configuration, as GX reports it
 
 
 def validate_expectations(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[ExpectationResult]:
@@ -99,7 +100,7 @@ def validate_expectations(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> li
         results.append(ExpectationResult(
             expectation_name(config), columns, bool(item.success), int(item.result.get("unexpected_count") or 0),
             None if indexes is None else [int(e[ROW_INDEX] if isinstance(e, dict) else e) for e in indexes],
-            str(item.exception_info.get("exception_message")) if raised else None))
+            str(item.exception_info.get("exception_message")) if raised else None, config))
     source.delete_asset(asset.name)
     return results
 
