@@ -158,7 +158,7 @@ def _typed_frame(data: bytes, records: pl.Series, *,
         frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None if full_inference else 100)
     except Exception:  # noqa: BLE001 - any Polars parse failure means: read it line by line
         return None, records.is_null()
-    if frame.height != records.len():
+    if frame.height != records.len() or not frame.width:  # no keys at all: the line-by-line path decides
         return frame, records.is_null()
     values = frame.select(pl.sum_horizontal(pl.col(c).is_not_null() for c in frame.columns)).to_series()
     return frame, records.str.count_matches(JSON_KEY_RE) != values
