@@ -94,14 +94,15 @@ def read_ndjson(data: bytes) -> ParsedFile:
 def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, list[int]] | None:
     """The whole file through Polars, or None when the line-by-line path must decide. Rows holding nested
     values (lot split/merge lists) are returned as line numbers for the line-by-line path."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+    lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+    if lengths.max() > MAX_LINE_BYTES:
+        return None
+    line_texts = _line_texts(data, lengths)
+    if line_texts is None:
         return None  # the line-by-line path names the lines that are not UTF-8
-    line_texts = _line_texts(data, lines)
     is_record = line_texts.str.strip_chars(" \t\n\r\x0b\x0c") != ""  # what bytes.strip() takes away
     numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(is_record)
-    if numbers.is_empty() or max(map(len, lines)) > MAX_LINE_BYTES:
+    if numbers.is_empty():
         return None
     records = line_texts.filter(is_record)
     frame, suspect = _typed_frame(data, records, full_inference=False)
@@ -133,12 +134,18 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
     return frame.with_columns(pl.col("event_type").alias("_type")), nested_lines
 
 
-def _line_texts(data: bytes, lines: list[bytes]) -> pl.Series:
-    """The lines as one Polars string column over the file's bytes (valid UTF-8), each with its `\\n`."""
-    offsets = np.zeros(len(lines) + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1, out=offsets[1:])
+def _line_texts(data: bytes, lengths: np.ndarray) -> pl.Series | None:
+    """The lines (of these byte lengths) as one Polars string column over the file's bytes, each with its
+    `\\n`; None when the file is not UTF-8."""
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths + 1, out=offsets[1:])
     offsets[-1] = len(data)
-    series = pl.from_arrow(pa.LargeStringArray.from_buffers(len(lines), pa.py_buffer(offsets), pa.py_buffer(data)))
+    texts = pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        texts.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    series = pl.from_arrow(texts)
     assert isinstance(series, pl.Series)
     return series
 
