@@ -70,7 +70,6 @@ class ExpectationResult:
     """What GX said about one expectation of a suite: the rows it failed on (values of `_row`), or why it
     failed as a whole."""
     name: str
-    columns: tuple[str, ...]  # the columns the expectation reads
     success: bool
     unexpected_count: int
     failed_rows: list[int] | None  # None when GX gave no row indexes
@@ -80,7 +79,7 @@ class ExpectationResult:
 
 def validate_expectations(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[ExpectationResult]:
     """Validate `frame` (which must carry a unique integer `_row` column) against `suite`, in one GX
-    validation; the results in the suite's order."""
+    validation; the results in the order GX reports them (see `distinct.gx_order`)."""
     if ROW_INDEX not in frame.columns:
         raise ValueError(f"frame must have a {ROW_INDEX!r} column to report failing rows")
     context = _context()
@@ -93,12 +92,10 @@ def validate_expectations(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> li
     results = []
     for item in result.results:
         config = item.expectation_config
-        kwargs = config.kwargs or {}
-        columns = tuple(kwargs.get("column_list") or ()) or ((kwargs["column"],) if kwargs.get("column") else ())
         indexes = item.result.get("unexpected_index_list")
         raised = item.exception_info and item.exception_info.get("raised_exception")
         results.append(ExpectationResult(
-            expectation_name(config), columns, bool(item.success), int(item.result.get("unexpected_count") or 0),
+            expectation_name(config), bool(item.success), int(item.result.get("unexpected_count") or 0),
             None if indexes is None else [int(e[ROW_INDEX] if isinstance(e, dict) else e) for e in indexes],
             str(item.exception_info.get("exception_message")) if raised else None, config))
     source.delete_asset(asset.name)
