@@ -34,7 +34,7 @@ def main() -> None:
     chosen = set(args.only or BENCHMARKS)
     report = [f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
               f"run at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", ""]
-    pairs, singles = [], []
+    pairs, singles, splits = [], [], []
     if "delta_write" in chosen:
         ours, peer = bench_delta_write.run(rows=200_000 if args.quick else 2_000_000,
                                            repeats=1 if args.quick else 3)
@@ -42,6 +42,7 @@ def main() -> None:
     if "ingest" in chosen:
         ours, peer = bench_ingest.run(events=50_000 if args.quick else 1_000_000)
         pairs.append((f"land {int(ours.work):,} MES NDJSON events", ours, peer))
+        splits.append(bench_ingest.split_line(ours))
     if "simulator" in chosen:
         sim = (bench_simulator.run(days=2, lines=1, machines_per_line=2) if args.quick
                else bench_simulator.run())
@@ -51,7 +52,7 @@ def main() -> None:
         if big:
             singles.append(big)
     if pairs:
-        report += [ratio_table(pairs), ""]
+        report += [ratio_table(pairs), "", *splits, ""] if splits else [ratio_table(pairs), ""]
     if "ledger" in chosen:
         report += [bench_ledger.format_table(bench_ledger.run(200_000 if args.quick else 10_000_000)), ""]
     if "incremental" in chosen:

@@ -145,26 +145,16 @@ class Contract:
 
     def typed(self, text: pl.DataFrame) -> pl.DataFrame:
         """Text columns converted to their kinds; values that do not convert become null (the contract has
-        already rejected those rows)."""
-        exprs = []
-        for col in self.columns:
-            source = pl.col(col.name)
-            if col.kind == "decimal":
-                exprs.append(source.cast(pl.Float64, strict=False))
-            elif col.kind == "integer":
-                exprs.append(source.cast(pl.Int64, strict=False))
-            elif col.kind == "timestamp":
-                exprs.append(source.str.replace(" ", "T", literal=True)
-                             .str.to_datetime(TIMESTAMP_FORMAT, strict=False, time_zone="UTC", time_unit="us"))
-            else:
-                exprs.append(source)
-        return text.select(exprs)
+        already rejected those rows). Only the contract's columns that `text` holds are typed."""
+        return text.select(_typed(col) for col in self.columns if col.name in text.columns)
 
-    def validation_frame(self, text: pl.DataFrame, typed: pl.DataFrame | None = None) -> pd.DataFrame:
-        """The frame GX validates; pass `typed` when the caller already typed `text`."""
-        typed = self.typed(text) if typed is None else typed
+    def helper_columns(self, text: pl.DataFrame, typed: pl.DataFrame) -> list[pl.Series | pl.Expr]:
+        """The typed helper columns GX range-checks (`<column>__value`, `__converts`, `__epoch_s`, `__is_real`)
+        for the contract's columns that `text` holds."""
         helpers = []
         for col in self.columns:
+            if col.name not in text.columns:
+                continue
             if col.kind in ("decimal", "integer"):
                 helpers.append(typed[col.name].cast(pl.Float64).alias(f"{col.name}__value"))
                 pattern = DECIMAL_RE if col.kind == "decimal" else INTEGER_RE
@@ -176,5 +166,22 @@ class Contract:
                 helpers.append(pl.when(text[col.name].str.contains(TIMESTAMP_WITH_ZONE_RE))
                                .then(typed[col.name].is_not_null())
                                .alias(f"{col.name}__is_real"))
-        frame = text.with_columns(helpers).with_row_index(ROW_INDEX)
+        return helpers
+
+    def validation_frame(self, text: pl.DataFrame, typed: pl.DataFrame | None = None) -> pd.DataFrame:
+        """The frame GX validates; pass `typed` when the caller already typed `text`."""
+        typed = self.typed(text) if typed is None else typed
+        frame = text.with_columns(self.helper_columns(text, typed)).with_row_index(ROW_INDEX)
         return frame.to_pandas()
+
+
+def _typed(col: Column) -> pl.Expr:
+    source = pl.col(col.name)
+    if col.kind == "decimal":
+        return source.cast(pl.Float64, strict=False)
+    if col.kind == "integer":
+        return source.cast(pl.Int64, strict=False)
+    if col.kind == "timestamp":
+        return (source.str.replace(" ", "T", literal=True)
+                .str.to_datetime(TIMESTAMP_FORMAT, strict=False, time_zone="UTC", time_unit="us"))
+    return source

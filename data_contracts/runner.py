@@ -65,12 +65,23 @@ def _context() -> Any:
     return context
 
 
-def validate_rows(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> Verdicts:
-    """Validate `frame` (which must carry a unique integer `_row` column) against `suite`."""
+@dataclass(frozen=True)
+class ExpectationResult:
+    """What GX said about one expectation of a suite: the rows it failed on (values of `_row`), or why it
+    failed as a whole."""
+    name: str
+    success: bool
+    unexpected_count: int
+    failed_rows: list[int] | None  # None when GX gave no row indexes
+    exception: str | None = None
+    config: Any = None  # the expectation's configuration, as GX reports it
+
+
+def validate_expectations(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[ExpectationResult]:
+    """Validate `frame` (which must carry a unique integer `_row` column) against `suite`, in one GX
+    validation; the results in the order GX reports them (see `distinct.gx_order`)."""
     if ROW_INDEX not in frame.columns:
         raise ValueError(f"frame must have a {ROW_INDEX!r} column to report failing rows")
-    if frame.empty:
-        return Verdicts(rows=0)
     context = _context()
     source = context.data_sources.add_or_update_pandas(f"contract_{suite.name}")
     asset = source.add_dataframe_asset(f"batch_{len(source.assets)}")
@@ -78,23 +89,38 @@ def validate_rows(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> Verdicts:
     result = batch.validate(suite, result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_INDEX],
         "return_unexpected_index_query": False, "partial_unexpected_count": 0})
+    results = []
+    for item in result.results:
+        config = item.expectation_config
+        indexes = item.result.get("unexpected_index_list")
+        raised = item.exception_info and item.exception_info.get("raised_exception")
+        results.append(ExpectationResult(
+            expectation_name(config), bool(item.success), int(item.result.get("unexpected_count") or 0),
+            None if indexes is None else [int(e[ROW_INDEX] if isinstance(e, dict) else e) for e in indexes],
+            str(item.exception_info.get("exception_message")) if raised else None, config))
+    source.delete_asset(asset.name)
+    return results
+
+
+def validate_rows(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> Verdicts:
+    """Validate `frame` (which must carry a unique integer `_row` column) against `suite`."""
+    if ROW_INDEX not in frame.columns:
+        raise ValueError(f"frame must have a {ROW_INDEX!r} column to report failing rows")
+    if frame.empty:
+        return Verdicts(rows=0)
     failures: dict[int, list[str]] = defaultdict(list)
     outcomes, table_failures = [], []
-    for item in result.results:
-        name = expectation_name(item.expectation_config)
-        indexes = item.result.get("unexpected_index_list")
-        count = int(item.result.get("unexpected_count") or 0)
-        outcomes.append(ExpectationOutcome(name, bool(item.success), count))
+    for item in validate_expectations(frame, suite):
+        outcomes.append(ExpectationOutcome(item.name, item.success, item.unexpected_count))
         if item.success:
             continue
-        if item.exception_info and item.exception_info.get("raised_exception"):
-            table_failures.append(f"{name}: {item.exception_info.get('exception_message')}")
-        elif indexes:
-            for entry in indexes:
-                failures[int(entry[ROW_INDEX] if isinstance(entry, dict) else entry)].append(name)
+        if item.exception is not None:
+            table_failures.append(f"{item.name}: {item.exception}")
+        elif item.failed_rows:
+            for row in item.failed_rows:
+                failures[row].append(item.name)
         else:
-            table_failures.append(name)
-    source.delete_asset(asset.name)
+            table_failures.append(item.name)
     return Verdicts(rows=len(frame), failures=dict(failures), outcomes=outcomes, table_failures=table_failures)
 
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from data_contracts.rules import Contract
-from data_contracts.runner import validate_rows
+from data_contracts.distinct import validate_distinct
 from ingestion.limits import MAX_FILE_BYTES, MAX_REJECTIONS_PER_FILE, FileLimitExceeded
 from ingestion.readers import read_bytes
 from ingestion.reference import code_sets
@@ -78,6 +79,7 @@ class Lander:
         self._suites: dict[str, object] = {}
         self._landed, self._logged = self._read_ingest_log()
         self.table_stats: dict[str, Counter] = {}  # table -> landed / quarantined / duplicate / expectation name
+        self.step_seconds: Counter = Counter()  # read / parse / dedup / validate / lineage / write -> seconds
 
     def pending_files(self, sources: Iterable[Source] = SOURCES, *,
                       include_logged: bool = False) -> list[tuple[Source, Path]]:
@@ -156,23 +158,26 @@ class Lander:
         for index, (path, outcome) in enumerate(zip(paths, outcomes, strict=True)):
             before = file_stamp(path)
             try:
-                data = self.read_inside_root(path, source.read)
+                with self._step("read"):
+                    data = self.read_inside_root(path, source.read)
             except (OSError, ValueError, RuntimeError) as exc:
                 outcome.status, outcome.error = "rejected", f"unreadable: {exc}"
                 continue
             if before is None or file_stamp(path) != before:  # written to while read: not complete, land it later
                 outcome.status, outcome.error = IN_FLIGHT, "the file changed while it was read"
                 continue
-            outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
+            with self._step("read"):
+                outcome.file_sha256, outcome.file_bytes = hashlib.sha256(data).hexdigest(), len(data)
             if self.is_delivered(outcome.file_sha256) or seen_in_batch.get(outcome.file_sha256):
                 outcome.status = "duplicate_file"
                 continue
             try:  # nothing one file holds may stop the others: any failure rejects this file, with the reason
-                parsed = source.parse(data)
-                del data
-                if not parsed.file_error:
-                    by_table, rejections = source.route(parsed)
-                    rejections = [*parsed.rejections, *rejections]
+                with self._step("parse"):
+                    parsed = source.parse(data)
+                    del data
+                    if not parsed.file_error:
+                        by_table, rejections = source.route(parsed)
+                        rejections = [*parsed.rejections, *rejections]
             except FileLimitExceeded as exc:
                 outcome.status, outcome.error = "rejected", str(exc)
                 continue
@@ -201,17 +206,28 @@ class Lander:
             for table, frames in routed.items():
                 quarantine += self._land_table(outcomes, raws, table, source.contracts[table], pl.concat(frames))
             if quarantine:
-                self.lake.insert_new(source.quarantine_table,
-                                     rows_to_arrow(self.lake.spec(source.quarantine_table), quarantine))
+                with self._step("write"):
+                    self.lake.insert_new(source.quarantine_table,
+                                         rows_to_arrow(self.lake.spec(source.quarantine_table), quarantine))
         except Exception as exc:  # noqa: BLE001 - find the file that fails: land the batch's files one by one
             if len(paths) > 1:
                 return [outcome for path in paths for outcome in self.land_batch([path], source)]
             self._reject_after_failure(outcomes[0], exc)
         finished = [o for o in outcomes if o.status != IN_FLIGHT]
         if finished:
-            self.log_files(finished)
+            with self._step("write"):
+                self.log_files(finished)
             self.remember(finished)
         return outcomes
+
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        """Adds the wall time of the block to `step_seconds[name]` (the benchmark prints the split)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.step_seconds[name] += time.perf_counter() - start
 
     @staticmethod
     def _reject_after_failure(outcome: FileOutcome, exc: Exception) -> None:
@@ -226,67 +242,72 @@ class Lander:
                     contract: Contract, records: pl.DataFrame) -> list[dict]:
         stats = self.table_stats.setdefault(table, Counter())
         columns = list(contract.column_names)
-        first = records.select(pl.struct(columns).is_first_distinct()).to_series()
-        duplicates = Counter(records.filter(~first)["_file"].to_list())
-        for file_index, count in duplicates.items():
-            outcomes[file_index].rows_duplicate += count
-        stats["duplicate"] += sum(duplicates.values())
-        records = records.filter(first)
-        text = contract.normalized(records.select(columns))
-        typed = contract.typed(text)
-        verdicts = validate_rows(contract.validation_frame(text, typed), self._suite(contract))
-        if verdicts.table_failures:
-            reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(records.height)}
-        else:
-            reasons = dict(verdicts.failures)
-        reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
-        reasons = _first_of_conflicting_records(contract, typed, reasons)
-        reasons = _whole_lot_events(records, reasons)
-        reasons = self._conflicting_duplicates(table, typed, reasons)
-        stats["quarantined"] += len(reasons)
-        stats.update(f"failed: {name}" for names in reasons.values() for name in names)
-        quarantined = []
-        bad = sorted(reasons)
-        for i, (line, seq, kind, file_index) in zip(
-                bad, records[bad].select("_line", "_seq", "_type", "_file").iter_rows(), strict=True):
-            outcome = outcomes[file_index]
-            outcome.rows_quarantined += 1
-            raw = raws[file_index](line, seq)
-            quarantined.append(self._quarantine_row(outcome, line, seq, kind, raw, len(raw), reasons[i]))
-        good_mask = ~pl.int_range(records.height, eager=True).is_in(bad)
-        good_records = records.filter(good_mask)
-        if good_records.is_empty():
-            return quarantined
-        files = good_records["_file"]
-        good = typed.filter(good_mask).with_columns(
-            pl.col("occurred_at").dt.date().alias("event_date"),
-            good_records["_line"].alias("source_line"),
-            files.replace_strict({i: o.source_file for i, o in enumerate(outcomes)}, return_dtype=pl.String)
-            .alias("source_file"),
-            files.replace_strict({i: o.file_sha256 for i, o in enumerate(outcomes)}, return_dtype=pl.String)
-            .alias("file_sha256"),
-            pl.lit(self.run_id).alias("ingest_run_id"),
-            pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
-        already = self.existing_dates(table)
-        _, inserted = self.lake.insert_new_rows(table, good)
-        recovered = self._landed_by_an_unlogged_run(table, good, inserted)
-        landing = {o.file_sha256 for o in outcomes if o.status == "landed"}  # a replay's rows stay duplicates
-        landed = Counter(inserted["file_sha256"].to_list()) + Counter({k: v for k, v in recovered.items()
-                                                                      if k in landing})
-        lines_by_file: dict[str, set[int]] = {}
-        for sha, line in inserted.select("file_sha256", "source_line").iter_rows():
-            lines_by_file.setdefault(sha, set()).add(line)
-        stats["landed"] += sum(landed.values())
-        stats["duplicate"] += good.height - sum(landed.values())
-        for file_index, count in Counter(files.to_list()).items():
-            outcome = outcomes[file_index]
-            outcome.rows_landed += landed.get(outcome.file_sha256, 0)
-            outcome.landed_lines |= lines_by_file.get(outcome.file_sha256, set())
-            outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
-        dates_by_file = good.select(files.alias("_file"), "event_date").unique()
-        for file_index, day in dates_by_file.iter_rows():
-            outcomes[file_index].event_dates.add(day)
-        self.mark_dirty(table, set(good["event_date"].unique().to_list()), already)
+        with self._step("dedup"):
+            first = _first_of_copies(records, columns, list(contract.key))
+            duplicates = _counts(records.filter(~first)["_file"])
+            for file_index, count in duplicates.items():
+                outcomes[file_index].rows_duplicate += count
+            stats["duplicate"] += sum(duplicates.values())
+            records = records.filter(first)
+        with self._step("validate"):
+            text = contract.normalized(records.select(columns))
+            typed = contract.typed(text)
+            verdicts = validate_distinct(contract, text, typed, self._suite(contract))
+            if verdicts.table_failures:
+                reasons = {i: [f"table-level: {f}" for f in verdicts.table_failures] for i in range(records.height)}
+            else:
+                reasons = dict(verdicts.failures)
+            reasons = _untypable_rows(typed, reasons, self.lake.spec(table).schema)
+            reasons = _first_of_conflicting_records(contract, typed, reasons)
+            reasons = _whole_lot_events(records, reasons)
+        with self._step("dedup"):
+            reasons = self._conflicting_duplicates(table, typed, reasons)
+        with self._step("lineage"):
+            stats["quarantined"] += len(reasons)
+            stats.update(f"failed: {name}" for names in reasons.values() for name in names)
+            quarantined = []
+            bad = sorted(reasons)
+            for i, (line, seq, kind, file_index) in zip(
+                    bad, records[bad].select("_line", "_seq", "_type", "_file").iter_rows(), strict=True):
+                outcome = outcomes[file_index]
+                outcome.rows_quarantined += 1
+                raw = raws[file_index](line, seq)
+                quarantined.append(self._quarantine_row(outcome, line, seq, kind, raw, len(raw), reasons[i]))
+            good_mask = ~pl.int_range(records.height, eager=True).is_in(bad)
+            good_records = records.filter(good_mask)
+            if good_records.is_empty():
+                return quarantined
+            files = good_records["_file"]
+            good = typed.filter(good_mask).with_columns(
+                pl.col("occurred_at").dt.date().alias("event_date"),
+                good_records["_line"].alias("source_line"),
+                files.replace_strict({i: o.source_file for i, o in enumerate(outcomes)}, return_dtype=pl.String)
+                .alias("source_file"),
+                files.replace_strict({i: o.file_sha256 for i, o in enumerate(outcomes)}, return_dtype=pl.String)
+                .alias("file_sha256"),
+                pl.lit(self.run_id).alias("ingest_run_id"),
+                pl.lit(self.now).dt.cast_time_unit("us").dt.convert_time_zone("UTC").alias("ingested_at"))
+        with self._step("write"):
+            already = self.existing_dates(table)
+            _, inserted = self.lake.insert_new_rows(table, good)
+            recovered = self._landed_by_an_unlogged_run(table, good, inserted)
+        with self._step("lineage"):
+            landing = {o.file_sha256 for o in outcomes if o.status == "landed"}  # a replay's rows stay duplicates
+            landed = _counts(inserted["file_sha256"]) + Counter({k: v for k, v in recovered.items() if k in landing})
+            lines_by_file = {sha: set(lines) for sha, lines in inserted.group_by("file_sha256").agg(
+                pl.col("source_line").unique()).iter_rows()}
+            stats["landed"] += sum(landed.values())
+            stats["duplicate"] += good.height - sum(landed.values())
+            for file_index, count in _counts(files).items():
+                outcome = outcomes[file_index]
+                outcome.rows_landed += landed.get(outcome.file_sha256, 0)
+                outcome.landed_lines |= lines_by_file.get(outcome.file_sha256, set())
+                outcome.rows_duplicate += count - landed.get(outcome.file_sha256, 0)
+            dates_by_file = good.select(files.alias("_file"), "event_date").unique()
+            for file_index, day in dates_by_file.iter_rows():
+                outcomes[file_index].event_dates.add(day)
+        with self._step("write"):
+            self.mark_dirty(table, set(good["event_date"].unique().to_list()), already)
         return quarantined
 
     def _landed_by_an_unlogged_run(self, table: str, good: pl.DataFrame, inserted: pl.DataFrame) -> Counter:
@@ -497,9 +518,23 @@ def _untypable_rows(typed: pl.DataFrame, reasons: dict[int, list[str]], schema: 
     required = [f.name for f in schema if not f.nullable and f.name in typed.columns]
     if not required or typed.is_empty():
         return reasons
-    nulls = typed.select(pl.any_horizontal([pl.col(c).is_null() for c in required])).to_series().to_list()
+    nulls = typed.with_row_index("_row").filter(pl.any_horizontal([pl.col(c).is_null() for c in required]))
     merged = dict(reasons)
-    for i, is_null in enumerate(nulls):
-        if is_null and i not in merged:
-            merged[i] = [f"could not be typed: {', '.join(c for c in required if typed[c][i] is None)}"]
+    for row in nulls.iter_rows(named=True):
+        if row["_row"] not in merged:
+            merged[row["_row"]] = [f"could not be typed: {', '.join(c for c in required if row[c] is None)}"]
     return merged
+
+
+def _first_of_copies(records: pl.DataFrame, columns: list[str], key: list[str]) -> pl.Series:
+    """True for each record not an exact copy of an earlier one. Records whose business keys all differ are
+    all distinct, which is cheaper to see than comparing whole records."""
+    keys = pl.struct(key) if len(key) > 1 else pl.col(key[0])
+    if records.select(keys.is_unique().all()).item():
+        return pl.repeat(True, records.height, eager=True)
+    return records.select(pl.struct(columns).is_first_distinct()).to_series()
+
+
+def _counts(values: pl.Series) -> Counter:
+    """How many times each value occurs (a Counter, without a Python loop over the rows)."""
+    return Counter(dict(values.value_counts().iter_rows()))

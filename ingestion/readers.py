@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ingestion.limits import check_line_count
 from ingestion.records import ParsedFile, RawRecord, Rejection, as_text, clip, parsed_from_records
@@ -92,19 +94,26 @@ def read_ndjson(data: bytes) -> ParsedFile:
 def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, list[int]] | None:
     """The whole file through Polars, or None when the line-by-line path must decide. Rows holding nested
     values (lot split/merge lists) are returned as line numbers for the line-by-line path."""
-    numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
-    if not numbers or max(len(line) for line in lines) > MAX_LINE_BYTES:
+    lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+    if lengths.max() > MAX_LINE_BYTES:
         return None
-    try:
-        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-    except Exception:  # noqa: BLE001 - any Polars parse failure means: read it line by line
+    line_texts = _line_texts(data, lengths)
+    if line_texts is None:
+        return None  # the line-by-line path names the lines that are not UTF-8
+    is_record = line_texts.str.strip_chars(" \t\n\r\x0b\x0c") != ""  # what bytes.strip() takes away
+    numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(is_record)
+    if numbers.is_empty():
         return None
-    if frame.height != len(numbers) or "event_type" not in frame.columns:
+    records = line_texts.filter(is_record)
+    frame, suspect = _typed_frame(data, records, full_inference=False)
+    if frame is None or frame.height != len(numbers) or not _holds_every_key(frame, records.filter(suspect)):
+        frame, suspect = _typed_frame(data, records, full_inference=True)
+    if frame is None or frame.height != len(numbers) or "event_type" not in frame.columns:
         return None
-    frame = frame.with_columns(pl.Series("_line", numbers, pl.Int64))
-    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     # Polars keeps the first of two equal keys; lines that may repeat a key are decided line by line
-    repeated = _lines_repeating_a_key(lines, numbers)
+    repeated = _lines_repeating_a_key(records.filter(suspect), numbers.filter(suspect))
+    frame = frame.with_columns(numbers.alias("_line"))
+    nested = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     nested_lines: list[int] = []
     if nested or repeated:
         has_nested = pl.any_horizontal([pl.col(c).is_not_null() for c in nested]) if nested else pl.lit(False)
@@ -125,16 +134,66 @@ def _columnar_ndjson(data: bytes, lines: list[bytes]) -> tuple[pl.DataFrame, lis
     return frame.with_columns(pl.col("event_type").alias("_type")), nested_lines
 
 
+def _line_texts(data: bytes, lengths: np.ndarray) -> pl.Series | None:
+    """The lines (of these byte lengths) as one Polars string column over the file's bytes, each with its
+    `\\n`; None when the file is not UTF-8."""
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths + 1, out=offsets[1:])
+    offsets[-1] = len(data)
+    texts = pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        texts.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    series = pl.from_arrow(texts)
+    assert isinstance(series, pl.Series)
+    return series
+
+
 JSON_KEY_RE = r'"(?:[^"\\]|\\.)*"\s*:'
 
 
-def _lines_repeating_a_key(lines: list[bytes], numbers: list[int]) -> list[int]:
+def _typed_frame(data: bytes, records: pl.Series, *,
+                 full_inference: bool) -> tuple[pl.DataFrame | None, pl.Series]:
+    """The file as Polars reads it, with the lines whose number of key tokens differs from the values Polars
+    found in them (a key with a null value, a repeated key, a key outside the schema, nested objects).
+
+    Polars infers the types from the first rows unless `full_inference`: a later value of another type fails
+    the read (or is read as the wider type would read it), and a key first met later is dropped, which the
+    caller finds among the suspect lines."""
+    try:
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None if full_inference else 100)
+    except Exception:  # noqa: BLE001 - any Polars parse failure means: read it line by line
+        return None, records.is_null()
+    if frame.height != records.len() or not frame.width:  # no keys at all: the line-by-line path decides
+        return frame, records.is_null()
+    values = frame.select(pl.sum_horizontal(pl.col(c).is_not_null() for c in frame.columns)).to_series()
+    return frame, records.str.count_matches(JSON_KEY_RE) != values
+
+
+def _key_tokens(texts: pl.Series) -> pl.Series:
+    """The key tokens of each line (`"name"` with the colon and blanks after it taken away)."""
+    return texts.str.extract_all(JSON_KEY_RE).list.eval(pl.element().str.strip_chars_end(": \t"))
+
+
+def _holds_every_key(frame: pl.DataFrame, texts: pl.Series) -> bool:
+    """True when every key token of `texts` names a column of `frame` (a token with an escape counts as
+    unknown)."""
+    tokens = _key_tokens(texts).explode().drop_nulls().unique()
+    return all("\\" not in token and token[1:-1] in frame.columns for token in tokens)
+
+
+def _lines_repeating_a_key(texts: pl.Series, numbers: pl.Series) -> list[int]:
     """Line numbers whose text holds one key token twice (a duplicate key, or a key repeated in nested
-    objects): a cheap columnar over-approximation; the line-by-line path then decides exactly."""
-    texts = pl.Series("line", [lines[n - 1] for n in numbers], pl.Binary).cast(pl.String, strict=False)
-    keys = texts.str.extract_all(JSON_KEY_RE).list.eval(pl.element().str.strip_chars_end(": \t"))
+    objects): a cheap columnar over-approximation; the line-by-line path then decides exactly.
+
+    A line repeats a key token only if it holds more key tokens than Polars found values in it, so the caller
+    passes only those lines (a key with a null value, a repeated key)."""
+    if texts.is_empty():
+        return []
+    keys = _key_tokens(texts)
     repeats = keys.list.len() != keys.list.unique().list.len()
-    return pl.Series("n", numbers, pl.Int64).filter(repeats.fill_null(False)).to_list()
+    return numbers.filter(repeats.fill_null(False)).to_list()
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
