@@ -119,7 +119,8 @@ def _ledger_in_buckets(delta: DeltaLake, scope: Scope, materials: list[str] | No
     delta.create("fct_inventory_ledger")
     written: set[str] = set()
     rows, buckets, version = 0, 0, None
-    for lines in ledger_buckets(delta, materials, rows_per_bucket=rows_per_bucket):
+    for lines in ledger_buckets(delta, materials, rows_per_bucket=rows_per_bucket,
+                                transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS)):
         bucket_materials = materials_of(lines)
         result = delta.overwrite_partitions("fct_inventory_ledger", lines,
                                             partitions={"material_id": bucket_materials})

@@ -11,12 +11,15 @@ A lake of fewer movements than that is one bucket: computed at once, written in 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+
+import narwhals as nw
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from lakehouse.buckets import bucket_count, run_in_buckets
+from lakehouse.buckets import Transform, bucket_count, run_in_buckets
 from lakehouse.delta_io import DeltaLake
 from transforms.standardize import VIRTUAL_LOCATIONS
 from transforms.stock import ledger
@@ -33,17 +36,21 @@ def movements_scanner(lake: DeltaLake, materials: list[str] | None = None) -> ds
     return dataset.scanner(columns=MOVEMENT_COLUMNS, filter=only, batch_size=BATCH_ROWS)
 
 
-def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *,
-                   rows_per_bucket: int | None = None) -> Iterator[pa.Table]:
-    """Ledger lines of the movements of `materials` (all when None), one table per bucket of whole materials."""
+def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *, rows_per_bucket: int | None = None,
+                   transform: Transform | None = None) -> Iterator[pa.Table]:
+    """Ledger lines of the movements of `materials` (all when None), one table per bucket of whole materials;
+    `transform` (default: `transforms.stock.ledger` with the virtual locations) computes a bucket's lines."""
     if materials is not None and not materials:
         return
     scanner = movements_scanner(lake, materials)
     rows = scanner.count_rows()
     buckets = bucket_count(rows) if rows_per_bucket is None else bucket_count(rows, rows_per_bucket)
     yield from run_in_buckets(movements_scanner(lake, materials).to_batches(), scanner.projected_schema,
-                              lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS),
-                              group_by=["material_id"], buckets=buckets, engine="duckdb")
+                              transform or standard_ledger, group_by=["material_id"], buckets=buckets, engine="duckdb")
+
+
+def standard_ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    return ledger(movements, virtual_locations=VIRTUAL_LOCATIONS)
 
 
 def materials_of(table: pa.Table) -> list[str]:
