@@ -92,7 +92,7 @@ def standardize_movements(config: RefreshConfig, lake: LakeResource):
 
 
 @dg.asset(key=table_key("fct_inventory_ledger"), deps=[table_key("fct_inventory_movements")], group_name="inventory",
-          description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "polars", "spark"},
+          description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "duckdb", "spark"},
           owners=["team:plant-data"])
 def fct_inventory_ledger(config: LedgerConfig, lake: LakeResource) -> dg.MaterializeResult:
     """Running balances recomputed for the materials whose movements changed (all, on a full refresh)."""
