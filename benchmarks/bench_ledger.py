@@ -179,7 +179,7 @@ def format_table(r: dict[str, object]) -> str:
              f"stock snapshot; {r['balances']:,} balances, same on every engine), each engine in its own process "
              f"reading the same Parquet file",
              "| engine | seconds | vs DuckDB SQL (lines out) | peak RSS (process) | note |", "|---|---|---|---|---|",
-             f"| plantlake transform, {r['buckets']} key-hash buckets on DuckDB | {r['plantlake_s']:.1f} | {ratio:.2f}x | "
+             f"| plantlake transform, {r['buckets']} key-hash bucket{'s' if r['buckets'] != 1 else ''} on DuckDB | {r['plantlake_s']:.1f} | {ratio:.2f}x | "
              f"{r['plantlake_peak_rss_mb']:,.0f} MB | what the ledger asset runs; every line out as Arrow |",
              f"| plantlake transform, the same buckets on Polars | {r['plantlake_polars_s']:.1f} | "
              f"{r['plantlake_polars_s'] / r['duckdb_lines_s']:.2f}x | {r['plantlake_polars_peak_rss_mb']:,.0f} MB | "
