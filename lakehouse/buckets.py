@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import narwhals as nw
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
-
-import duckdb
 
 from lakehouse.engines import collect_arrow, lazy_frame
 
@@ -67,20 +67,28 @@ def _transform(table: pa.Table, transform: Transform, engine: BucketEngine,
 
 def _spill(batches: Iterable[pa.RecordBatch], schema: pa.Schema, group_by: list[str], buckets: int,
            folder: Path) -> list[Path]:
-    """Write every row to the IPC file of its bucket; returns the files of the buckets that got rows."""
+    """Write every row to the IPC file of its bucket; returns the files of the buckets that got rows. Only the
+    group columns go through Polars (for the hash); the rows are taken once in bucket order and written as slices."""
     paths = [folder / f"bucket-{b:04d}.arrow" for b in range(buckets)]
     writers: dict[int, ipc.RecordBatchFileWriter] = {}
     try:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            frame = pl.from_arrow(pa.Table.from_batches([batch], schema=schema))
-            assert isinstance(frame, pl.DataFrame)
-            bucket = (pl.struct(group_by).hash(HASH_SEED) % buckets).alias("_bucket")
-            for (number,), part in frame.with_columns(bucket).partition_by("_bucket", as_dict=True).items():
-                if int(number) not in writers:
-                    writers[int(number)] = ipc.new_file(str(paths[int(number)]), schema)
-                writers[int(number)].write_table(part.drop("_bucket").to_arrow().cast(schema))
+            keys = pl.from_arrow(pa.Table.from_batches([batch]).select(group_by))
+            assert isinstance(keys, pl.DataFrame)
+            bucket_of_row = (keys.select(pl.struct(group_by).hash(HASH_SEED) % buckets).to_series()
+                             .to_numpy().astype(np.int64))
+            order = np.argsort(bucket_of_row, kind="stable")
+            ordered = batch.take(pa.array(order))
+            bounds = np.searchsorted(bucket_of_row[order], np.arange(buckets + 1))
+            for number in range(buckets):
+                start, end = int(bounds[number]), int(bounds[number + 1])
+                if start == end:
+                    continue
+                if number not in writers:
+                    writers[number] = ipc.new_file(str(paths[number]), schema)
+                writers[number].write_batch(ordered.slice(start, end - start))
     finally:
         for writer in writers.values():
             writer.close()
