@@ -22,6 +22,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 
 from lakehouse.engines import collect_arrow, lazy_frame
@@ -35,6 +36,15 @@ BucketEngine = Literal["polars", "duckdb"]
 
 def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET) -> int:
     return max(1, math.ceil(rows / rows_per_bucket))
+
+
+def scan_in_buckets(scanner: ds.Scanner, transform: Transform, *, group_by: list[str],
+                    rows_per_bucket: int = ROWS_PER_BUCKET, engine: BucketEngine = "polars"
+                    ) -> tuple[int, Iterator[pa.Table]]:
+    """`run_in_buckets` over a dataset scan, with as many buckets as its rows need: (buckets, tables)."""
+    buckets = bucket_count(scanner.count_rows(), rows_per_bucket)
+    return buckets, run_in_buckets(scanner.to_batches(), scanner.projected_schema, transform, group_by=group_by,
+                                   buckets=buckets, engine=engine)
 
 
 def run_in_buckets(batches: Iterable[pa.RecordBatch], schema: pa.Schema, transform: Transform, *,

@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse.buckets import bucket_count, run_in_buckets
+from lakehouse.buckets import scan_in_buckets
 from lakehouse.catalog import CATALOG
 from ml.anomalies import ANALOG_TAGS, KINDS, DetectorSettings, detect_anomalies
 from pipelines.checks import primary_key_check, table_key
@@ -30,10 +30,8 @@ def signal_anomalies(lake: LakeResource) -> dg.MaterializeResult:
     dataset = delta.table("machine_signals").to_pyarrow_dataset()
     watched = pc.field("tag").isin(pa.array(tags, pa.string()))
     samples = dataset.scanner(columns=SIGNAL_COLUMNS, filter=watched, batch_size=250_000)
-    buckets = bucket_count(samples.count_rows(), SAMPLES_PER_BUCKET)
-    found = [pl.from_arrow(table) for table in run_in_buckets(
-        dataset.scanner(columns=SIGNAL_COLUMNS, filter=watched, batch_size=250_000).to_batches(),
-        samples.projected_schema, _detect, group_by=["machine_id"], buckets=buckets)]
+    buckets, tables = scan_in_buckets(samples, _detect, group_by=["machine_id"], rows_per_bucket=SAMPLES_PER_BUCKET)
+    found = [pl.from_arrow(table) for table in tables]
     events = pl.concat(found) if found else detect_anomalies(pl.DataFrame(schema=_EMPTY_SIGNALS), SETTINGS)
     events = events.sort("machine_id", "tag", "started_at", "kind")
     result = delta.overwrite("signal_anomalies", events)

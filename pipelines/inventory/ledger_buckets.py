@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from lakehouse.buckets import Transform, bucket_count, run_in_buckets
+from lakehouse.buckets import ROWS_PER_BUCKET, Transform, scan_in_buckets
 from lakehouse.delta_io import DeltaLake
 from transforms.standardize import VIRTUAL_LOCATIONS
 from transforms.stock import ledger
@@ -42,11 +42,10 @@ def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *, rows_
     `transform` (default: `transforms.stock.ledger` with the virtual locations) computes a bucket's lines."""
     if materials is not None and not materials:
         return
-    scanner = movements_scanner(lake, materials)
-    rows = scanner.count_rows()
-    buckets = bucket_count(rows) if rows_per_bucket is None else bucket_count(rows, rows_per_bucket)
-    yield from run_in_buckets(movements_scanner(lake, materials).to_batches(), scanner.projected_schema,
-                              transform or standard_ledger, group_by=["material_id"], buckets=buckets, engine="duckdb")
+    _, tables = scan_in_buckets(movements_scanner(lake, materials), transform or standard_ledger,
+                                group_by=["material_id"], rows_per_bucket=rows_per_bucket or ROWS_PER_BUCKET,
+                                engine="duckdb")
+    yield from tables
 
 
 def standard_ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
