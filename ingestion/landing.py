@@ -322,7 +322,7 @@ class Lander:
         stored = (self.lake.scan(table).select(*keys, pl.col("file_sha256").alias("_stored_sha256"))
                   .join(skipped.select(keys).lazy(), on=keys, how="semi").collect())
         mine = skipped.join(stored, on=keys, nulls_equal=True).filter(pl.col("file_sha256") == pl.col("_stored_sha256"))
-        return Counter(mine["file_sha256"].to_list())
+        return _counts(mine["file_sha256"])
 
     def _conflicting_duplicates(self, table: str, typed: pl.DataFrame,
                                 reasons: dict[int, list[str]]) -> dict[int, list[str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-
 import narwhals as nw
 import polars as pl
 import pyarrow as pa

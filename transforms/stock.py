@@ -19,7 +19,7 @@ import narwhals as nw
 BALANCE_KEYS = ("material_id", "lot_id", "location_id")
 EVENT_ORDER = ("occurred_at", "movement_id", "entry_side")
 BALANCE_SCALE = 1_000_000  # balances are kept to a millionth of the base unit
-UNIT_PER_SCALE = 1e-6  # multiplied, never divided: engines divide a column by a constant differently (Polars
+UNIT_PER_SCALE = 1 / BALANCE_SCALE  # multiplied, never divided: engines divide a column by a constant differently (Polars
 # multiplies by the reciprocal in its vectorised kernel), a product is the same IEEE result everywhere
 
 
