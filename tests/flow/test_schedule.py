@@ -49,3 +49,36 @@ def test_suggestion_replayed_in_the_simulator_lowers_tardiness(tmp_path: Path) -
     assert result["suggested"].tardiness_h < result["fifo"].tardiness_h
     assert result["suggested"].on_time_share >= result["fifo"].on_time_share
     assert result["suggest_s"] < 60  # generous: the acceptance's 30 s per line is shown by schedule_check
+
+
+def test_untidy_running_operations_get_a_plan_that_keeps_every_machine_to_one_operation() -> None:
+    # as a 200-machine plant's stream had it: A's operation 20 started while its operation 10 is still open (a
+    # lost completion, or overlapping operations), and M2 reports two running operations (A/20 and C/10)
+    rows = [("A", 10, "M1", 1800.0, 36000.0, 1, False), ("A", 20, "M2", 1200.0, 36000.0, 1, True),
+            ("B", 10, "M1", 600.0, 3600.0, 2, False), ("C", 10, "M2", 900.0, 7200.0, 3, True)]
+    operations = pl.DataFrame(rows, schema=OPERATION_SCHEMA, orient="row")
+    fifo = fifo_schedule(operations)
+    assert fifo[("A", 20)] == (0.0, 1200.0)  # running: it waits for nothing
+    assert fifo[("C", 10)] == (1200.0, 2100.0)  # the second running operation on M2 queues behind the first
+    suggestion = suggest_schedule(ScheduleProblem("L", NOW, operations, CALENDAR), time_limit_s=5)
+    assert suggestion.status == "OPTIMAL"
+    plan = {(r["work_order_id"], r["operation_seq"]): (r["suggested_start_s"], r["suggested_end_s"])
+            for r in suggestion.plan.iter_rows(named=True)}
+    assert plan[("A", 20)] == (0.0, 1200.0)
+    assert plan[("C", 10)][0] >= 1200.0
+    for machine in ("M1", "M2"):
+        spans = sorted(v for k, v in plan.items() if operations.filter(
+            (pl.col("work_order_id") == k[0]) & (pl.col("operation_seq") == k[1]))["machine_id"].item() == machine)
+        assert all(first[1] <= second[0] for first, second in zip(spans, spans[1:]))
+    assert plan[("B", 10)] == (0.0, 600.0)  # B is due soonest: M1 runs it first
+
+
+def test_without_a_solution_within_the_limit_the_fifo_plan_stands_and_says_so() -> None:
+    rows = [(f"W{i:03d}", seq, f"M{(i + seq) % 5}", 600.0 + 37 * i, 3600.0 * (i % 7), i, False)
+            for i in range(60) for seq in (10, 20, 30)]
+    operations = pl.DataFrame(rows, schema=OPERATION_SCHEMA, orient="row")
+    suggestion = suggest_schedule(ScheduleProblem("L", NOW, operations, CALENDAR), time_limit_s=0.0)
+    assert suggestion.status == "UNKNOWN_FIFO_KEPT"
+    assert suggestion.plan.height == 180
+    assert (suggestion.plan["suggested_start_s"] == suggestion.plan["fifo_start_s"]).all()
+    assert suggestion.summary()["suggested_tardiness_h"] == suggestion.summary()["fifo_tardiness_h"] > 0

@@ -10,6 +10,11 @@ stretched by `1 + risk` for a machine the maintenance model rates risky; an oper
 its machine from now until its expected end. Operations of an order run one after the other in routing
 order; a machine runs one operation at a time. Times are solved in whole minutes.
 
+Real event streams are not that tidy, and the problem takes them as they are rather than failing: an operation
+that has started while an earlier one of its order is still open (overlapping operations, or a completion
+event that never arrived) is running, so it waits for nothing; when a machine reports several running
+operations, the first in release order holds the machine from now and the others queue behind it.
+
 Objective: total tardiness (order completion past its due date, in minutes), then makespan: minimize
 tardiness x (horizon + 1) + makespan, which orders them lexicographically."""
 
@@ -114,7 +119,7 @@ def fifo_schedule(operations: pl.DataFrame) -> dict[tuple[str, int], tuple[float
                 order_seqs = sorted(seqs[row["work_order_id"]])
                 index = order_seqs.index(row["operation_seq"])
                 ready = 0.0
-                if index > 0:
+                if index > 0 and not row["is_running"]:  # a running operation waits for nothing
                     key = (row["work_order_id"], order_seqs[index - 1])
                     if key not in result:
                         break
@@ -129,6 +134,15 @@ def fifo_schedule(operations: pl.DataFrame) -> dict[tuple[str, int], tuple[float
         if not progressed:
             raise ValueError("the FIFO queues deadlock: an operation waits for one queued behind it")
     return result
+
+
+def pinned_running(operations: pl.DataFrame) -> list[int]:
+    """Row indexes (of `operations` as given) of the running operations that hold their machine from now: per
+    machine the first running one in release order (then order id and sequence), as the FIFO rule takes them."""
+    running = (operations.with_row_index("row").filter(pl.col("is_running"))
+               .sort("release_rank", "work_order_id", "operation_seq")
+               .unique("machine_id", keep="first", maintain_order=True))
+    return sorted(running["row"].to_list())
 
 
 def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) -> ScheduleSuggestion:
@@ -153,8 +167,8 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
         intervals.append(model.new_interval_var(start, duration, end, f"i{index}"))
         starts.append(start)
         ends.append(end)
-        if row["is_running"]:
-            model.add(start == 0)
+    for index in pinned_running(ops):
+        model.add(starts[index] == 0)
     by_machine: dict[str, list[int]] = {}
     by_order: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
@@ -166,7 +180,8 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
     makespan = model.new_int_var(0, horizon, "makespan")
     for order, members in by_order.items():
         for earlier, later in zip(members, members[1:]):
-            model.add(starts[later] >= ends[earlier])
+            if not rows[later]["is_running"]:  # a running operation has started whatever came before it
+                model.add(starts[later] >= ends[earlier])
         last = members[-1]
         model.add(makespan >= ends[last])
         due = int(math.floor(rows[last]["due_s"] / MINUTE))
@@ -185,13 +200,21 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
     solver.parameters.max_deterministic_time = time_limit_s
     solver.parameters.max_time_in_seconds = 3 * time_limit_s  # a guard only; the deterministic limit decides
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status == cp_model.UNKNOWN:  # no plan within the limit (a very large line): the plant's own plan stands
+        status_name = "UNKNOWN_FIFO_KEPT"
+        planned = {index: (fifo_start, fifo_end) for index, (fifo_start, fifo_end) in
+                   enumerate(fifo[(row["work_order_id"], row["operation_seq"])] for row in rows)}
+    elif status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        status_name = solver.status_name(status)
+        planned = {index: (solver.value(starts[index]) * MINUTE, solver.value(ends[index]) * MINUTE)
+                   for index in range(len(rows))}
+    else:  # the FIFO plan satisfies every constraint, so this is a modelling error, not the data's
         raise RuntimeError(f"CP-SAT found no schedule ({solver.status_name(status)}) within {time_limit_s} s")
     now_s = problem.now.timestamp()
     clock = lambda offset: datetime.fromtimestamp(problem.calendar.moment(offset, now_s), timezone.utc)  # noqa: E731
     plan_rows = []
     for index, row in enumerate(rows):
-        start_s, end_s = solver.value(starts[index]) * MINUTE, solver.value(ends[index]) * MINUTE
+        start_s, end_s = planned[index]
         fifo_start, fifo_end = fifo[(row["work_order_id"], row["operation_seq"])]
         plan_rows.append((problem.line_id, row["machine_id"], row["work_order_id"], row["operation_seq"], start_s,
                           end_s, clock(start_s), clock(end_s), fifo_start, fifo_end, row["is_running"]))
@@ -210,7 +233,7 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
                             (pl.col("fifo_end_s") - pl.col("due_s")).clip(lower_bound=0).alias("fifo_tardiness_s"))
               .sort("work_order_id"))
     return ScheduleSuggestion(problem.line_id, problem.now, plan.sort("machine_id", "machine_rank"), orders,
-                              solver.status_name(status), solver.wall_time)
+                              status_name, solver.wall_time)
 
 
 def schedule_problem(*, line_id: str, now: datetime, released: pl.DataFrame, operation_events: pl.DataFrame,
