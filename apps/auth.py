@@ -33,6 +33,15 @@ USERS_ENV = "PLANTLAKE_APP_USERS"
 COOKIE_KEY_ENV = "PLANTLAKE_APP_COOKIE_KEY"
 ROLES = ("executive", "quality", "maintenance", "logistics", "admin")
 # page key -> roles that see it (admin sees everything)
+# The app's pages, in the sidebar's order: key (its URL path): (title, icon)
+PAGES = {  # key: (title, icon)
+    "overview": ("Overview", ":material/dashboard:"),
+    "equipment": ("Equipment", ":material/precision_manufacturing:"),
+    "traceability": ("Traceability", ":material/account_tree:"),
+    "inventory": ("Inventory", ":material/inventory_2:"),
+    "risk": ("Maintenance and quality risk", ":material/warning:"),
+    "health": ("Data health", ":material/monitor_heart:"),
+}
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "overview": ("executive", "quality", "maintenance", "logistics"),
     "equipment": ("executive", "maintenance"),

@@ -12,16 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from apps import auth, data
+from apps.auth import PAGES
 
 VIEWS = Path(__file__).parent / "views"
-PAGES = {  # key: (title, icon)
-    "overview": ("Overview", ":material/dashboard:"),
-    "equipment": ("Equipment", ":material/precision_manufacturing:"),
-    "traceability": ("Traceability", ":material/account_tree:"),
-    "inventory": ("Inventory", ":material/inventory_2:"),
-    "risk": ("Maintenance and quality risk", ":material/warning:"),
-    "health": ("Data health", ":material/monitor_heart:"),
-}
 
 st.set_page_config(page_title="Plantlake", page_icon=":material/factory:", layout="wide")
 

@@ -22,15 +22,15 @@ def free_port() -> int:
 
 
 def start(lake_root: Path | str, *, port: int, output: IO[str] | None = None,
-          login: bool = False) -> subprocess.Popen[str]:
-    """`streamlit run apps/plant_app.py` headless on 127.0.0.1:port against `lake_root` (login off unless
-    `login`)."""
+          login: bool = False, script: Path = APP) -> subprocess.Popen[str]:
+    """`streamlit run apps/plant_app.py` (or another `script`) headless on 127.0.0.1:port against `lake_root`
+    (login off unless `login`)."""
     env = {**os.environ, "PLANTLAKE_LAKE": str(lake_root)}
     if not login:
         env.pop("PLANTLAKE_APP_USERS", None)
         env.pop("PLANTLAKE_APP_COOKIE_KEY", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.fileWatcherType", "none"],
         env=env, stdout=output or subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True)

@@ -70,3 +70,22 @@ def numbers(frame: pl.DataFrame, label: str = "Numbers behind the chart") -> Non
     """The chart's numbers, one click away."""
     with st.expander(label):
         st.dataframe(frame, hide_index=True, width="stretch")
+
+
+ROWS_SHOWN = 1_000  # rows a table sends to the browser; a large lake's tables hold hundreds of thousands
+OPTIONS_SHOWN = 500  # choices a picker offers
+
+
+def table(frame: pl.DataFrame, *, narrow: str = "narrow the filters above for the others",
+          limit: int = ROWS_SHOWN) -> None:
+    """A table of at most `limit` rows (in the frame's order), saying how many there are when it cuts."""
+    st.dataframe(frame.head(limit), hide_index=True, width="stretch")
+    if frame.height > limit:
+        st.caption(f"Showing the first {limit:,} of {frame.height:,} rows ({narrow}).")
+
+
+def choices(options: list[str], *, keep: str | None = None, limit: int = OPTIONS_SHOWN) -> list[str]:
+    """At most `limit` options for a picker (the rest are reached by narrowing what the page shows), with `keep`
+    (a value the URL asked for) among them when it is an option at all."""
+    shown = options[:limit]
+    return shown + [keep] if keep in options and keep not in shown else shown

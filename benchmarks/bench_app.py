@@ -3,7 +3,7 @@ browser tab) and the time a filter change takes to re-render, against the same q
 API directly (the peer: `plantlake.Lake`, no browser, no Streamlit, warm).
 
     python -m benchmarks.bench_app                         # a small plant (14 days, 2 lines x 3 machines)
-    python -m benchmarks.bench_app --days 365 --lines 20 --machines-per-line 10   # 1 year of 200 machines
+    python -m benchmarks.bench_app --large                 # 1 year of 200 machines, >= 10M movements (app_lake.py)
     python -m benchmarks.bench_app --lake PATH             # an existing lake
 
 The plant is simulated and materialized once into --workdir and reused. Debian's chromium drives the app
@@ -17,9 +17,10 @@ import argparse
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,25 @@ class PageTiming:
     filter: str
     peer_s: float
     peer: str
+    switch_s: list[float] = field(default_factory=list)
 
 
-def build_lake(workdir: Path, *, days: int, lines: int, machines_per_line: int, seed: int) -> Path:
+# The floor: what Streamlit itself costs to show a page's first content in a new tab of the same browser (loading
+# and starting its front end, the websocket, one script run), measured on a one-line app in the same run.
+FLOOR_SCRIPT = """import streamlit as st
+st.title("Floor")
+st.caption("one line · refreshed now")
+"""
+
+
+def build_lake(workdir: Path, *, days: int, lines: int, machines_per_line: int, seed: int,
+               signal_interval_s: int = 60) -> Path:
     """Simulate and materialize a plant once; a later call with the same size reuses it."""
     from plantlake import Lake
     from simulator import FaultRates, PlantConfig, simulate
 
-    name = f"plant-{days}d-{lines}x{machines_per_line}-s{seed}"
+    name = f"plant-{days}d-{lines}x{machines_per_line}-s{seed}" + (
+        f"-signals{signal_interval_s}s" if signal_interval_s != 60 else "")
     plant, root = workdir / name / "landing", workdir / name / "lake"
     done = workdir / name / ".built"
     if done.exists():
@@ -54,7 +66,7 @@ def build_lake(workdir: Path, *, days: int, lines: int, machines_per_line: int, 
     plant.mkdir(parents=True)
     started = time.perf_counter()
     simulate(PlantConfig(days=days, lines=lines, machines_per_line=machines_per_line, seed=seed,
-                         fault_rates=FaultRates.default()), plant)
+                         fault_rates=FaultRates.default(), signal_interval_s=signal_interval_s), plant)
     outcome = Lake(root).run(plant, echo=lambda _: None)
     if not outcome.success:
         raise SystemExit(f"plantlake run failed: {outcome.failure}")
@@ -169,11 +181,66 @@ def run(lake_root: Path, *, repeats: int = 3, chromium: str | None = None) -> li
                         except Exception as error:  # noqa: BLE001 - a page without that filter: say so
                             what = f"n/a ({type(error).__name__})"
                     page.close()
-                timings.append(PageTiming(name, first, change, what, peer_s, peer_name))
+                timings.append(PageTiming(name, first, change, what, peer_s, peer_name,
+                                          switch_times(browser, url, name, repeats)))
             browser.close()
     finally:
         serve.stop(server)
     return timings
+
+
+def switch_times(browser: Any, url: str, name: str, repeats: int) -> list[float]:
+    """From another page of an open app, a click on `name` in the sidebar until its content is there (what a user
+    moving between pages waits for: the front end is loaded already)."""
+    from apps.auth import PAGES
+
+    start_at, link = page_url(url, "equipment" if name == "overview" else "overview"), PAGES[name][0]
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    times = []
+    try:
+        for _ in range(repeats):
+            page.goto(start_at)
+            wait_rendered(page)
+            before = footer(page)
+            started = time.perf_counter()
+            page.locator('[data-testid="stSidebarNav"] a').filter(has_text=link).first.click()
+            wait_rendered(page, before)
+            times.append(time.perf_counter() - started)
+    finally:
+        page.close()
+    return times
+
+
+def floor_times(browser_path: str, repeats: int) -> list[float]:
+    """First content of a one-line Streamlit app, served and opened exactly as the plant app is."""
+    from playwright.sync_api import sync_playwright
+
+    from apps import serve
+
+    with tempfile.TemporaryDirectory(prefix="bench_app_floor_") as folder:
+        script = Path(folder) / "floor.py"
+        script.write_text(FLOOR_SCRIPT)
+        port = serve.free_port()
+        server = serve.start(folder, port=port, script=script)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if not serve.wait_ready(url, server):
+                raise SystemExit("streamlit did not start")
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+                times = []
+                for round_ in range(repeats + 1):
+                    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                    started = time.perf_counter()
+                    page.goto(url)
+                    wait_rendered(page)
+                    if round_:  # the first visit warms the server, as for the app's pages
+                        times.append(time.perf_counter() - started)
+                    page.close()
+                browser.close()
+        finally:
+            serve.stop(server)
+    return times
 
 
 def page_url(url: str, name: str) -> str:
@@ -186,15 +253,28 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def table(timings: list[PageTiming]) -> str:
-    lines = ["| page | main content (median of warm visits) | filter change (median) | filter | peer: same question "
-             "through the API | app / peer |", "|---|---|---|---|---|---|"]
+def table(timings: list[PageTiming], floor_s: list[float]) -> str:
+    floor = statistics.median(floor_s)
+    lines = ["| page | main content, new tab (median of warm visits) | from another page (sidebar) "
+             "| filter change (median) | filter | peer: same question through the API |",
+             "|---|---|---|---|---|---|"]
     for t in timings:
         first = statistics.median(t.first_content_s)
+        switch = f"{statistics.median(t.switch_s):.2f} s" if t.switch_s else "n/a"
         change = f"{statistics.median(t.filter_change_s):.2f} s" if t.filter_change_s else "n/a"
-        lines.append(f"| {t.page} | {first:.2f} s | {change} | {t.filter} | {t.peer}: {t.peer_s:.3f} s "
-                     f"| {first / t.peer_s:.0f}x |" if t.peer_s > 0 else "")
+        lines.append(f"| {t.page} | {first:.2f} s | {switch} | {change} | {t.filter} | {t.peer}: {t.peer_s:.3f} s |")
+    lines.append(f"| (floor) a one-line Streamlit app | {floor:.2f} s | | | | |")
+    firsts = [statistics.median(t.first_content_s) for t in timings]
+    switches = [statistics.median(t.switch_s) for t in timings if t.switch_s]
+    changes = [statistics.median(t.filter_change_s) for t in timings if t.filter_change_s]
+    lines.append(f"goals: main content <= 2 s: {_verdict(firsts, 2.0)} (new tab; from another page "
+                 f"{_verdict(switches, 2.0)}); filter change <= 1 s: {_verdict(changes, 1.0)}")
     return "\n".join(lines)
+
+
+def _verdict(times: list[float], goal: float) -> str:
+    over = sum(t > goal for t in times)
+    return "met on every page" if times and not over else f"missed on {over} of {len(times)} pages"
 
 
 def lake_size(lake_root: Path) -> str:
@@ -213,6 +293,8 @@ def lake_size(lake_root: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lake", type=Path, default=None, help="an existing lake (no simulation)")
+    parser.add_argument("--large", action="store_true", help="the issue's lake: 1 year of 200 machines and >= 10M "
+                        "movements (benchmarks/app_lake.py; built once, about an hour)")
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--lines", type=int, default=2)
     parser.add_argument("--machines-per-line", type=int, default=3)
@@ -221,10 +303,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chromium", default=None)
     args = parser.parse_args()
-    root = args.lake or build_lake(args.workdir, days=args.days, lines=args.lines,
-                                   machines_per_line=args.machines_per_line, seed=args.seed)
+    if args.lake:
+        root = args.lake
+    elif args.large:
+        from benchmarks.app_lake import build_large_lake
+
+        root = build_large_lake(args.workdir)
+    else:
+        root = build_lake(args.workdir, days=args.days, lines=args.lines, machines_per_line=args.machines_per_line,
+                          seed=args.seed)
     print(f"lake {root}: {lake_size(root)}")
-    print(table(run(root, repeats=args.repeats, chromium=args.chromium)))
+    chromium = args.chromium or shutil.which("chromium") or ""
+    timings = run(root, repeats=args.repeats, chromium=chromium or None)
+    print(table(timings, floor_times(chromium, args.repeats)))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def sources_section() -> None:
                                                       color="variable:N", tooltip=["source", "variable", "value"])
     st.altair_chart(chart, width="stretch")
     with st.expander(f"Ingest log ({log.height} file rows, newest first)"):
-        st.dataframe(log.sort("finished_at", descending=True).drop("event_dates"), hide_index=True, width="stretch")
+        ui.table(log.sort("finished_at", descending=True).drop("event_dates"), narrow="`plantlake sql` over bronze.ingest_log "
+                 "lists them all")
 
 
 def quarantine_section() -> None:

@@ -50,7 +50,7 @@ def render() -> None:
             tooltip=["material_id", "unit", alt.Tooltip("quantity:Q", format=",.3f"), "balances"])
         st.altair_chart(chart, width="stretch")
         ui.numbers(by_material.sort("material_id"), "Stock per material (numbers)")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        ui.table(rows, narrow="choose a material, location or lot for the others")
     negative_section(rows)
     reconciliation_section()
     shortages_section()
@@ -62,11 +62,14 @@ def negative_section(rows: pl.DataFrame) -> None:
     if negative.is_empty():
         st.success("No negative balance in this selection.")
         return
-    st.dataframe(negative, hide_index=True, width="stretch")
-    keys = [f"{m} · {lot} · {loc}" for m, lot, loc in negative.select("material_id", "lot_id", "location_id").iter_rows()]
+    ui.table(negative, narrow="choose a material, location or lot for the others")
+    keys = [f"{m} · {lot} · {loc}" for m, lot, loc in
+            negative.head(ui.OPTIONS_SHOWN).select("material_id", "lot_id", "location_id").iter_rows()]
     pick = st.selectbox("Ledger lines behind", keys, key="inv_negative_pick")
     material, lot, location = pick.split(" · ")
-    st.dataframe(data.ledger_lines(material=material, lot=lot, location=location), hide_index=True, width="stretch")
+    st.caption("Newest first")
+    ui.table(data.ledger_lines(material=material, lot=lot, location=location).reverse(),
+             narrow="`plantlake sql` over gold.fct_inventory_ledger lists them all")
 
 
 def reconciliation_section() -> None:
@@ -85,12 +88,12 @@ def reconciliation_section() -> None:
     types = sorted(by_type["difference_type"].to_list())
     kind = st.selectbox("Type", types, key="inv_difference_type")
     chosen = differences.filter(pl.col("difference_type") == kind).sort("occurred_at", nulls_last=True)
-    st.dataframe(chosen, hide_index=True, width="stretch")
-    ids = chosen["difference_id"].to_list()
+    ui.table(chosen, narrow="`plantlake sql` over gold.reconciliation_differences lists them all")
+    ids = ui.choices(chosen["difference_id"].to_list())
     difference_id = st.selectbox("Movements behind difference", ids, key="inv_difference_id")
     picked = chosen.filter(pl.col("difference_id") == difference_id).row(0, named=True)
-    st.dataframe(data.movements_behind(material=picked["material_id"], lot=picked["lot_id"],
-                                       work_order=picked["work_order_id"]), hide_index=True, width="stretch")
+    ui.table(data.movements_behind(material=picked["material_id"], lot=picked["lot_id"],
+                                   work_order=picked["work_order_id"]), narrow="pick a difference with a lot for fewer")
 
 
 def shortages_section() -> None:

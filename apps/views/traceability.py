@@ -41,10 +41,12 @@ def trace_section() -> None:
     st.markdown(f"**{node}**: {nodes.height - 1} linked nodes, {edges.height} edges ({direction})")
     st.altair_chart(genealogy_chart(nodes, edges), width="stretch", key="genealogy_graph")
     tabs = st.tabs(["Nodes", "Edges (quantities)", "Picture as SVG"])
-    tabs[0].dataframe(nodes, hide_index=True, width="stretch")
-    tabs[1].dataframe(edges.select("parent_node_id", "child_node_id", "edge_type", "quantity", "unit", "fraction",
-                                   "occurred_at", "work_order_id", "machine_id", "customer_id"),
-                      hide_index=True, width="stretch")
+    with tabs[0]:
+        ui.table(nodes, narrow="`plantlake trace` lists them all")
+    with tabs[1]:
+        ui.table(edges.select("parent_node_id", "child_node_id", "edge_type", "quantity", "unit", "fraction",
+                              "occurred_at", "work_order_id", "machine_id", "customer_id"),
+                 narrow="`plantlake trace` lists them all")
     with tabs[2]:
         if st.button("Render SVG", key="tr_svg"):
             st.download_button("Download genealogy.svg", genealogy_svg(nodes, edges), file_name=f"{node}.svg",
@@ -58,6 +60,7 @@ def recall_section() -> None:
         st.info("The genealogy has no supplier lots yet.")
         return
     start = (ui.param("supplier_lot") or "").removeprefix("SUP:")
+    supplier_lots = ui.choices(supplier_lots, keep=start)
     supplier_lot = st.selectbox("Supplier lot", supplier_lots, index=ui.index_of(supplier_lots, start),
                                 key="rc_supplier_lot")
     result = data.recall(supplier_lot)
@@ -66,12 +69,13 @@ def recall_section() -> None:
     cards[1].metric("Shipments", result.shipments["shipment_id"].n_unique() if not result.shipments.is_empty() else 0)
     cards[2].metric("Affected lots", len(result.affected_lots))
     st.markdown("**Customers:** " + (", ".join(result.customers) or "none (nothing made from it was shipped)"))
-    st.dataframe(result.shipments, hide_index=True, width="stretch")
+    ui.table(result.shipments, narrow="the CSV and JSON below hold them all")
     with st.expander(f"Affected lots ({len(result.affected_lots)}), end-of-chain lots "
                      f"({len(result.end_of_chain_lots)})"):
-        st.dataframe(pl.DataFrame({"lot": result.affected_lots,
-                                   "is_end_of_chain": [lot in set(result.end_of_chain_lots)
-                                                       for lot in result.affected_lots]}), hide_index=True)
+        end_of_chain = set(result.end_of_chain_lots)
+        ui.table(pl.DataFrame({"lot": result.affected_lots,
+                               "is_end_of_chain": [lot in end_of_chain for lot in result.affected_lots]}),
+                 narrow="the JSON below holds them all")
     buttons = st.columns(2)
     buttons[0].download_button("Recall as CSV", safe_csv(result.shipments), file_name=f"recall-{supplier_lot}.csv",
                                mime="text/csv", key="rc_csv")
