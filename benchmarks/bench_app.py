@@ -119,8 +119,8 @@ def peers(lake: Any) -> dict[str, tuple[str, Callable[[], Any]]]:
             grain="shift")),
         "traceability": ("Lake.trace_result both ways", lambda: lake.trace_result(lot, direction="both")),
         "inventory": ("Lake.stock now", lambda: lake.stock()),
-        "risk": ("Lake.read gold.signal_anomalies", lambda: lake.read("gold.signal_anomalies")
-                 if "gold.signal_anomalies" in lake.tables()["name"].to_list() else None),
+        "risk": ("Lake.read gold.signal_anomalies", (lambda: lake.read("gold.signal_anomalies"))
+                 if "gold.signal_anomalies" in lake.tables()["name"].to_list() else (lambda: None)),
         "health": ("Lake.tables + Lake.quarantine", lambda: (lake.tables(), lake.quarantine())),
     }
 
@@ -179,7 +179,7 @@ def run(lake_root: Path, *, repeats: int = 3, chromium: str | None = None) -> li
                             wait_rendered(page, before, timeout_ms=20_000)
                             change.append(time.perf_counter() - started)
                         except Exception as error:  # noqa: BLE001 - a page without that filter: say so
-                            what = f"n/a ({type(error).__name__})"
+                            what = f"{what}: round {round_ + 1} failed ({type(error).__name__})"
                     page.close()
                 timings.append(PageTiming(name, first, change, what, peer_s, peer_name,
                                           switch_times(browser, url, name, repeats)))
