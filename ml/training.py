@@ -88,18 +88,27 @@ def typical_values(reference: pd.DataFrame, features: list[str]) -> dict[str, ob
 
 
 def risk_and_top_reasons(model, rows: pd.DataFrame, reference: pd.DataFrame, *, features: list[str],
-                         top: int = 3) -> tuple[np.ndarray, list[str]]:
+                         top: int = 3, batch_rows: int = 2000) -> tuple[np.ndarray, list[str]]:
     """Per row, the risk (positive-class probability) and the features that raise it most: the drop in risk
     when the feature is set to its reference (training-window median or most frequent) value, formatted
     `name=value (+delta)`.
 
     One `predict_proba` call scores the rows and every one-feature change of them, stacked (the model scores
-    each row on its own, so the figures are those of one call per feature, without the per-call overhead)."""
-    frame = rows[features]
-    count = len(frame)
-    if count == 0:
-        return np.zeros(0), []
+    each row on its own, so the figures are those of one call per feature, without the per-call overhead).
+    More than `batch_rows` rows are scored `batch_rows` at a time, so the stacked frame stays bounded."""
     typical = typical_values(reference, features)
+    risks, reasons = [], []
+    for start in range(0, len(rows), batch_rows):
+        risk, reason = _risk_and_top_reasons(model, rows.iloc[start:start + batch_rows][features], typical,
+                                             features, top)
+        risks.append(risk)
+        reasons += reason
+    return (np.concatenate(risks) if risks else np.zeros(0)), reasons
+
+
+def _risk_and_top_reasons(model, frame: pd.DataFrame, typical: dict[str, object], features: list[str],
+                          top: int) -> tuple[np.ndarray, list[str]]:
+    count = len(frame)
     changed = [features.index(f) for f in typical]
     columns = {}
     for index, feature in enumerate(features):

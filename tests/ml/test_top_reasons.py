@@ -49,5 +49,8 @@ def test_stacked_reasons_equal_one_call_per_feature(tmp_path_factory, which):
     np.testing.assert_array_equal(risk, expected_risk)
     np.testing.assert_array_equal(risk, model.predict_proba(rows[features])[:, 1])
     assert reasons == expected_reasons
+    in_batches = risk_and_top_reasons(model, rows, reference, features=features, batch_rows=40)
+    np.testing.assert_array_equal(in_batches[0], risk)
+    assert in_batches[1] == reasons
     assert sum(bool(r) for r in reasons) > len(rows) // 2
     assert top_reasons(model, rows.head(0), reference, features=features) == []
