@@ -150,7 +150,7 @@ def check_agree(ours: pl.DataFrame, peer: pl.DataFrame) -> int:
 
 def scoring_and_training(features: pl.DataFrame, machines: int) -> dict[str, float]:
     from ml.maintenance import feature_columns
-    from ml.training import fit_calibrated, split_by_time, top_reasons
+    from ml.training import fit_calibrated, risk_and_top_reasons, split_by_time
 
     rows = features.to_pandas()
     rng = np.random.default_rng(1)
@@ -164,9 +164,8 @@ def scoring_and_training(features: pl.DataFrame, machines: int) -> dict[str, flo
     training_s = time.perf_counter() - start
     latest = rows.sort_values("hour_start_at").groupby("machine_id").tail(1)
     start = time.perf_counter()
-    model.predict_proba(latest[features_used])
-    top_reasons(model, latest, split.train.sample(min(len(split.train), 20_000), random_state=0),
-                features=features_used)
+    risk_and_top_reasons(model, latest, split.train.sample(min(len(split.train), 20_000), random_state=0),
+                         features=features_used)
     scoring_s = time.perf_counter() - start
     return {"training_rows": len(split.train), "training_s": training_s, "scoring_machines": len(latest),
             "scoring_s": scoring_s}

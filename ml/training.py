@@ -76,29 +76,72 @@ def feature_importance(model, rows: pd.DataFrame, *, label: str, features: list[
     return pd.Series(result.importances_mean, index=features).sort_values(ascending=False)
 
 
+def typical_values(reference: pd.DataFrame, features: list[str]) -> dict[str, object]:
+    """Per feature, its reference value: the median of a numeric column, else the most frequent value
+    (features with no non-null reference value are left out)."""
+    typical = {}
+    for feature in features:
+        column = reference[feature].dropna()
+        if not column.empty:
+            typical[feature] = column.median() if pd.api.types.is_numeric_dtype(column) else column.mode().iloc[0]
+    return typical
+
+
+def risk_and_top_reasons(model, rows: pd.DataFrame, reference: pd.DataFrame, *, features: list[str],
+                         top: int = 3, batch_rows: int = 2000) -> tuple[np.ndarray, list[str]]:
+    """Per row, the risk (positive-class probability) and the features that raise it most: the drop in risk
+    when the feature is set to its reference (training-window median or most frequent) value, formatted
+    `name=value (+delta)`.
+
+    One `predict_proba` call scores the rows and every one-feature change of them, stacked (the model scores
+    each row on its own, so the figures are those of one call per feature, without the per-call overhead).
+    More than `batch_rows` rows are scored `batch_rows` at a time, so the stacked frame stays bounded."""
+    typical = typical_values(reference, features)
+    risks, reasons = [], []
+    for start in range(0, len(rows), batch_rows):
+        risk, reason = _risk_and_top_reasons(model, rows.iloc[start:start + batch_rows][features], typical,
+                                             features, top)
+        risks.append(risk)
+        reasons += reason
+    return (np.concatenate(risks) if risks else np.zeros(0)), reasons
+
+
+def _risk_and_top_reasons(model, frame: pd.DataFrame, typical: dict[str, object], features: list[str],
+                          top: int) -> tuple[np.ndarray, list[str]]:
+    count = len(frame)
+    changed = [features.index(f) for f in typical]
+    columns = {}
+    for index, feature in enumerate(features):
+        values = frame[feature].to_numpy()
+        stacked = np.tile(values, len(changed) + 1)
+        if feature in typical:
+            replacement = np.asarray(typical[feature])
+            stacked = stacked.astype(np.result_type(stacked.dtype, replacement.dtype)
+                                     if stacked.dtype != object else object, copy=False)
+            block = 1 + changed.index(index)
+            stacked[block * count:(block + 1) * count] = typical[feature]
+        columns[feature] = stacked
+    probabilities = model.predict_proba(pd.DataFrame(columns, columns=features))[:, 1].reshape(-1, count)
+    base = probabilities[0]
+    deltas = np.zeros((count, len(features)))
+    deltas[:, changed] = (base - probabilities[1:]).T
+    order = np.argsort(-deltas, axis=1)[:, :top]
+    values = [frame[feature].to_numpy() for feature in features]
+    reasons = []
+    for row_index in range(count):
+        parts = []
+        for index in order[row_index]:
+            delta = deltas[row_index, index]
+            if delta <= 0:
+                continue
+            value = values[index][row_index]
+            shown = f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)
+            parts.append(f"{features[index]}={shown} (+{delta:.2f})")
+        reasons.append("; ".join(parts))
+    return base, reasons
+
+
 def top_reasons(model, rows: pd.DataFrame, reference: pd.DataFrame, *, features: list[str],
                 top: int = 3) -> list[str]:
-    """Per row, the features that raise its risk most: the drop in risk when the feature is set to its
-    reference (training-window median or most frequent) value, formatted `name=value (+delta)`."""
-    base = model.predict_proba(rows[features])[:, 1]
-    deltas = np.zeros((len(rows), len(features)))
-    for index, feature in enumerate(features):
-        column = reference[feature].dropna()
-        if column.empty:
-            continue
-        typical = column.median() if pd.api.types.is_numeric_dtype(column) else column.mode().iloc[0]
-        changed = rows[features].copy()
-        changed[feature] = typical
-        deltas[:, index] = base - model.predict_proba(changed)[:, 1]
-    reasons = []
-    for row_index in range(len(rows)):
-        order = np.argsort(-deltas[row_index])[:top]
-        parts = []
-        for index in order:
-            if deltas[row_index, index] <= 0:
-                continue
-            value = rows[features[index]].iloc[row_index]
-            shown = f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)
-            parts.append(f"{features[index]}={shown} (+{deltas[row_index, index]:.2f})")
-        reasons.append("; ".join(parts))
-    return reasons
+    """The top reasons of `risk_and_top_reasons` alone."""
+    return risk_and_top_reasons(model, rows, reference, features=features, top=top)[1]

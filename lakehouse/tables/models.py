@@ -32,7 +32,8 @@ WORK_ORDER_QUALITY_FEATURES = pa.schema([
     ("inspections", _f), ("pressure_max_bar", _f), ("deviation_mean_c", _f), ("deviation_square_mean", _f),
     ("pressure_excess_mean_bar", _f), ("scrap_share", _f), ("supplier_lots", _f), ("suppliers", _f),
     ("input_lot_prior_inspected_units", _f), ("input_lot_prior_scrap_share_max", _f),
-    ("riskiest_supplier_lot", _s), ("input_lot_prior_scrap_share", _f), ("is_high_scrap", _b)])
+    ("riskiest_supplier_lot", _s), ("input_lot_prior_scrap_share", _f), ("input_lot_order_scrap_share_min_max", _f),
+    ("input_lot_high_scrap_order_share_max", _f), ("is_high_scrap", _b)])
 
 TABLES = [
     TableSpec("machine_hour_features", "gold", MACHINE_HOUR_FEATURES,
@@ -46,7 +47,7 @@ TABLES = [
               "Quality features per work order (ml.features.quality) at its latest inspection (predicted_at): "
               "process parameters of its operations and input-lot features through the genealogy (supplier lots "
               "of its inputs, directly or inside subassemblies, and the scrap of other orders that consumed them "
-              "before predicted_at); label is_high_scrap (scrap share >= 4 %).",
+              "before predicted_at, pooled, per worst lot and per other order); label is_high_scrap (scrap share >= 4 %).",
               ("work_order_id",)),
     TableSpec("machine_risk", "gold", pa.schema([
         pa.field("machine_id", _s, nullable=False), pa.field("predicted_at", _utc, nullable=False),

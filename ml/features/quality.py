@@ -8,7 +8,10 @@ inspections so far). Every feature uses only data with event time up to `predict
 - input lots through the genealogy: the supplier lots its input lots came from, directly or inside a
   subassembly (lot edges followed backwards, only edges that happened before `predicted_at`), how many
   suppliers and supplier lots, and the defect history of the *other* orders that consumed the same supplier
-  lots, from their inspections before `predicted_at` (pooled and worst supplier lot);
+  lots, from their inspections before `predicted_at` (pooled and worst supplier lot), and per supplier lot
+  the scrap share of each of those other orders: the lowest of them (a lot is suspect only while every order
+  through it scraps) and the share of them at or above the high-scrap threshold, worst supplier lot of the
+  order (so a sound lot that shares orders with an off-spec one is told apart by its other, sound orders);
 - label: `scrap_share` = scrapped / inspected units of w, and `is_high_scrap` = scrap_share >= threshold.
 """
 
@@ -26,7 +29,8 @@ HIGH_SCRAP_SHARE = 0.04
 PROCESS_FEATURES = ("inspected_units", "inspections", "deviation_mean_c", "deviation_square_mean",
                     "pressure_excess_mean_bar", "pressure_max_bar")
 GENEALOGY_FEATURES = ("supplier_lots", "suppliers", "input_lot_prior_scrap_share",
-                      "input_lot_prior_scrap_share_max", "input_lot_prior_inspected_units")
+                      "input_lot_prior_scrap_share_max", "input_lot_prior_inspected_units",
+                      "input_lot_order_scrap_share_min_max", "input_lot_high_scrap_order_share_max")
 
 
 def work_order_process_features(inspections: Frame) -> Frame:
@@ -75,9 +79,13 @@ def input_supplier_lots(orders: Frame, consumption: Frame, edges: Frame) -> Fram
     return nw.concat(found, how="vertical").unique()
 
 
-def genealogy_features(orders: Frame, supplier_lots: Frame, inspections: Frame) -> Frame:
+def genealogy_features(orders: Frame, supplier_lots: Frame, inspections: Frame, *,
+                       high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
     """Per work order: supplier (lot) counts and the prior scrap of other orders through the same supplier
-    lots (inspections strictly before the order's `predicted_at`)."""
+    lots (inspections strictly before the order's `predicted_at`): pooled, per worst supplier lot, and per
+    other order (`input_lot_order_scrap_share_min_max`: over the order's supplier lots, the highest of the
+    lowest scrap share among the other orders through the lot; `input_lot_high_scrap_order_share_max`: the
+    highest share of other orders through one lot at or above `high_scrap_share`)."""
     order_lots = supplier_lots.join(orders.select("work_order_id", "predicted_at"), on="work_order_id", how="inner")
     other = supplier_lots.select("supplier_lot", nw.col("work_order_id").alias("other_work_order_id")).join(
         inspections.select(nw.col("work_order_id").alias("other_work_order_id"), nw.col("occurred_at"),
@@ -94,11 +102,21 @@ def genealogy_features(orders: Frame, supplier_lots: Frame, inspections: Frame) 
     worst = per_lot.join(pooled.select("work_order_id", "input_lot_prior_scrap_share_max"), on="work_order_id") \
         .filter(nw.col("_share") == nw.col("input_lot_prior_scrap_share_max")) \
         .group_by("work_order_id").agg(nw.col("supplier_lot").min().alias("riskiest_supplier_lot"))
+    per_other = history.group_by("work_order_id", "supplier_lot", "other_work_order_id").agg(
+        nw.col("inspected_quantity").sum().alias("_inspected"), nw.col("scrap_quantity").sum().alias("_scrap")) \
+        .filter(nw.col("_inspected") > 0).with_columns((nw.col("_scrap") / nw.col("_inspected")).alias("_share"))
+    per_lot_orders = per_other.group_by("work_order_id", "supplier_lot").agg(
+        nw.col("_share").min().alias("_lowest"),
+        (nw.col("_share") >= high_scrap_share).cast(nw.Float64).mean().alias("_high"))
+    by_order = per_lot_orders.group_by("work_order_id").agg(
+        nw.col("_lowest").max().alias("input_lot_order_scrap_share_min_max"),
+        nw.col("_high").max().alias("input_lot_high_scrap_order_share_max"))
     counts = order_lots.group_by("work_order_id").agg(
         nw.col("supplier_lot").n_unique().cast(nw.Float64).alias("supplier_lots"),
         nw.col("supplier_id").n_unique().cast(nw.Float64).alias("suppliers"))
     result = orders.select("work_order_id").join(counts, on="work_order_id", how="left") \
-        .join(pooled, on="work_order_id", how="left").join(worst, on="work_order_id", how="left")
+        .join(pooled, on="work_order_id", how="left").join(worst, on="work_order_id", how="left") \
+        .join(by_order, on="work_order_id", how="left")
     return result.with_columns(
         nw.when(nw.col("input_lot_prior_inspected_units") > 0)
         .then(nw.col("_scrap") / nw.col("input_lot_prior_inspected_units")).otherwise(None)
@@ -113,6 +131,6 @@ def work_order_features(inspections: Frame, consumption: Frame, edges: Frame, *,
     """The gold rows: process and genealogy features per work order with the scrap label."""
     process = work_order_process_features(inspections)
     lots = input_supplier_lots(process, consumption, edges)
-    genealogy = genealogy_features(process, lots, inspections)
+    genealogy = genealogy_features(process, lots, inspections, high_scrap_share=high_scrap_share)
     return process.join(genealogy, on="work_order_id", how="left").with_columns(
         (nw.col("scrap_share") >= high_scrap_share).alias("is_high_scrap"))

@@ -15,7 +15,7 @@ import polars as pl
 from lakehouse.catalog import CATALOG
 from ml.drift import PSI_WARNING, feature_drift
 from ml.registry import ModelRegistry
-from ml.training import top_reasons
+from ml.training import risk_and_top_reasons
 from pipelines.checks import primary_key_check, table_key
 from pipelines.models.inputs import feature_rows
 from pipelines.models.training import MAINTENANCE_MODEL, QUALITY_MODEL, model_key
@@ -48,10 +48,10 @@ def machine_risk(lake: LakeResource) -> dg.MaterializeResult:
     features = list(model.feature_names_in_)
     latest = hours.sort_values("hour_start_at").groupby("machine_id").tail(1).reset_index(drop=True)
     reference = _reference(hours, hours["predicted_at"])
+    risk, reasons = risk_and_top_reasons(model, latest, reference if len(reference) else hours, features=features)
     rows = pd.DataFrame({
         "machine_id": latest["machine_id"], "predicted_at": latest["predicted_at"],
-        "breakdown_risk": model.predict_proba(latest[features])[:, 1], "horizon_h": 24,
-        "top_reasons": top_reasons(model, latest, reference if len(reference) else hours, features=features),
+        "breakdown_risk": risk, "horizon_h": 24, "top_reasons": reasons,
         "model_name": MAINTENANCE_MODEL, "model_version": str(version),
         "scored_at": datetime.now(timezone.utc)})
     return _write(lake, "machine_risk", rows, scored=len(rows), model_version=str(version))
@@ -76,12 +76,11 @@ def quality_risk(lake: LakeResource) -> dg.MaterializeResult:
     recent = orders["predicted_at"] >= orders["predicted_at"].max() - pd.Timedelta(days=RECENT_DAYS)
     scored = orders[is_open | recent].reset_index(drop=True)
     reference = _reference(orders, orders["predicted_at"])
+    risk, reasons = risk_and_top_reasons(model, scored, reference if len(reference) else orders, features=features)
     rows = pd.DataFrame({
         "work_order_id": scored["work_order_id"], "predicted_at": scored["predicted_at"],
-        "is_open": ~scored["work_order_id"].isin(completed),
-        "high_scrap_risk": model.predict_proba(scored[features])[:, 1],
-        "riskiest_supplier_lot": scored["riskiest_supplier_lot"],
-        "top_reasons": top_reasons(model, scored, reference if len(reference) else orders, features=features),
+        "is_open": ~scored["work_order_id"].isin(completed), "high_scrap_risk": risk,
+        "riskiest_supplier_lot": scored["riskiest_supplier_lot"], "top_reasons": reasons,
         "model_name": QUALITY_MODEL, "model_version": str(version), "scored_at": datetime.now(timezone.utc)})
     return _write(lake, "quality_risk", rows, scored=len(rows), open_orders=int(rows["is_open"].sum()),
                   model_version=str(version))

@@ -50,3 +50,40 @@ def test_work_order_features_are_the_same_on_polars_and_spark(spark, tmp_path_fa
                                   rel_tol=1e-6)
     assert result.rows > 20
     assert result.polars["input_lot_prior_inspected_units"].sum() > 0
+
+
+def test_a_sound_lot_is_cleared_by_its_sound_orders():
+    """Supplier lot A is off-spec, B sound; W1 consumed both and scrapped, W2 consumed only B and did not. The
+    pooled history of B looks bad (W1's scrap), its lowest other-order share clears it; A's does not."""
+    from datetime import datetime, timedelta, timezone
+
+    import narwhals as nw
+    import polars as pl
+
+    from lakehouse.engines import collect_arrow
+
+    t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    at = [t0 + timedelta(hours=h) for h in range(12)]
+    orders = {"W1": (["A", "B"], 1, 100, 10), "W2": (["B"], 2, 100, 1), "W3": (["A"], 3, 100, 8),
+              "W4": (["B"], 6, 100, 2), "W5": (["A"], 7, 100, 9)}
+    inspections = pl.DataFrame({
+        "work_order_id": list(orders), "machine_id": ["M1"] * 5, "material_code": ["300100"] * 5,
+        "occurred_at": [at[o[1]] for o in orders.values()], "inspected_quantity": [o[2] for o in orders.values()],
+        "scrap_quantity": [o[3] for o in orders.values()], "setpoint_deviation_c": [0.0] * 5,
+        "pressure_bar": [6.0] * 5})
+    consumption = pl.DataFrame([{"work_order_id": w, "lot_code": f"LOT-{lot}", "occurred_at": at[o[1] - 1]}
+                                for w, o in orders.items() for lot in o[0]])
+    edges = pl.DataFrame({"parent_node_id": ["SUP:A", "SUP:B"], "child_node_id": ["LOT-A", "LOT-B"],
+                          "edge_type": ["receipt", "receipt"], "supplier_id": ["S1", "S1"],
+                          "occurred_at": [at[0], at[0]]})
+    rows = pl.from_arrow(collect_arrow(work_order_features(
+        nw.from_native(inspections.lazy()), nw.from_native(consumption.lazy()), nw.from_native(edges.lazy()))))
+    by_order = {r["work_order_id"]: r for r in rows.to_dicts()}
+    sound, tainted = by_order["W4"], by_order["W5"]
+    assert sound["input_lot_prior_scrap_share_max"] == pytest.approx(11 / 200)  # W1 and W2 through lot B
+    assert sound["input_lot_order_scrap_share_min_max"] == pytest.approx(0.01)  # W2 clears lot B
+    assert sound["input_lot_high_scrap_order_share_max"] == pytest.approx(0.5)
+    assert tainted["input_lot_order_scrap_share_min_max"] == pytest.approx(0.08)  # W1 0.10, W3 0.08 through A
+    assert tainted["input_lot_high_scrap_order_share_max"] == pytest.approx(1.0)
+    # W1 was inspected first: no other order through its lots had been inspected before it, so no history
+    assert by_order["W1"]["input_lot_order_scrap_share_min_max"] is None
