@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+APPEND_ROWS = 1_000_000  # rows per bronze commit while tiling
 MOVEMENT_SOURCES = {  # bronze table: the id columns a copy suffixes (materials, locations, machines stay)
     "wms_transactions": ("transaction_id", "lot_code", "supplier_lot_code", "shipment_id", "work_order_id"),
     "mes_material_consumption": ("event_id", "consumed_lot_code", "work_order_id"),
@@ -48,8 +49,10 @@ def tile_material_flow(lake_root: Path, *, target_movements: int, echo=print) ->
     copies = max(1, math.ceil(target_movements / max(movements, 1)))
     for table, id_columns in MOVEMENT_SOURCES.items():
         original = delta.read_arrow(table)
-        for copy in range(2, copies + 1):
-            delta.append(table, suffixed_copy(original, id_columns, copy))
+        per_commit = max(1, APPEND_ROWS // max(original.num_rows, 1))
+        for first in range(2, copies + 1, per_commit):
+            batch = range(first, min(first + per_commit, copies + 1))
+            delta.append(table, pa.concat_tables(suffixed_copy(original, id_columns, copy) for copy in batch))
         echo(f"bronze.{table}: {original.num_rows:,} rows x {copies} copies")
     return copies
 
@@ -84,8 +87,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/plantlake-bench-app"))
     parser.add_argument("--movements", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=365)
     args = parser.parse_args()
-    print(build_large_lake(args.workdir, movements=args.movements))
+    print(build_large_lake(args.workdir, days=args.days, movements=args.movements))
 
 
 if __name__ == "__main__":

@@ -295,6 +295,7 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, default=None, help="an existing lake (no simulation)")
     parser.add_argument("--large", action="store_true", help="the issue's lake: 1 year of 200 machines and >= 10M "
                         "movements (benchmarks/app_lake.py; built once, about an hour)")
+    parser.add_argument("--large-days", type=int, default=365, help="days the --large plant simulates")
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--lines", type=int, default=2)
     parser.add_argument("--machines-per-line", type=int, default=3)
@@ -308,7 +309,7 @@ def main() -> None:
     elif args.large:
         from benchmarks.app_lake import build_large_lake
 
-        root = build_large_lake(args.workdir)
+        root = build_large_lake(args.workdir, days=args.large_days)
     else:
         root = build_lake(args.workdir, days=args.days, lines=args.lines, machines_per_line=args.machines_per_line,
                           seed=args.seed)
