@@ -16,7 +16,7 @@ from lakehouse.buckets import ROWS_PER_BUCKET
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake, WriteResult
 from lakehouse.engines import collect_arrow
-from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets, standard_ledger
+from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets
 from pipelines.inventory.ledger_increment import extend_ledger, refresh_stock
 from pipelines.inventory.refresh import (MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope,
                                          stock_scope)
@@ -137,7 +137,8 @@ def _ledger_in_buckets(delta: DeltaLake, rows_per_bucket: int) -> tuple[WriteRes
             yield table
 
     result = delta.overwrite_stream("fct_inventory_ledger", counted(ledger_buckets(
-        delta, rows_per_bucket=rows_per_bucket, transform=standard_ledger)))
+        delta, rows_per_bucket=rows_per_bucket,
+        transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS))))
     return result, max(buckets, 1)
 
 
