@@ -20,13 +20,17 @@ INVENTORY = ["silver/fct_inventory_movements", "quarantine/quarantine_inventory_
              "gold/fct_inventory_ledger", "gold/stock_on_hand", "silver/fct_genealogy_edges"]
 
 
-REFRESHABLE_OPS = ("standardize_movements", "gold__fct_inventory_ledger", "silver__fct_genealogy_edges")
+REFRESHABLE_OPS = ("standardize_movements", "gold__fct_inventory_ledger", "gold__stock_on_hand",
+                   "silver__fct_genealogy_edges")
 
 
-def refresh(lake: Path, landing: Path, *, full: bool, tables: list[str] = INVENTORY) -> float:
-    """Seconds to materialize `tables` (asset key paths) in-process, incrementally or as a full refresh."""
+def refresh(lake: Path, landing: Path, *, full: bool, tables: list[str] = INVENTORY, checks: bool = True) -> float:
+    """Seconds to materialize `tables` (asset key paths) in-process, incrementally or as a full refresh (with
+    their asset checks unless `checks` is False)."""
     defs = build_definitions(lake_root=str(lake), source_dir=str(landing))
     selection = dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in tables])
+    if not checks:
+        selection = selection.without_checks()
     job = dg.define_asset_job("refresh", selection=selection).resolve(asset_graph=defs.resolve_asset_graph())
     in_job = {node.name for node in job.graph.nodes}
     config = {"ops": {name: {"config": {"full_refresh": full}} for name in REFRESHABLE_OPS if name in in_job}}
@@ -77,7 +81,8 @@ def format_table(r: dict[str, float]) -> str:
     return "\n".join([
         f"incremental inventory refresh: {r['new_movements']:,} new of {r['movements']:,} movements ({share:.1%})",
         "| refresh | seconds | vs full rebuild |", "|---|---|---|",
-        f"| incremental (dirty days, touched materials, touched orders) | {r['incremental_s']:.2f} | {ratio:.2f}x |",
+        f"| incremental (dirty days, touched keys from the earliest dirty day, touched orders) | "
+        f"{r['incremental_s']:.2f} | {ratio:.2f}x |",
         f"| full rebuild | {r['full_s']:.2f} | 1.00x |",
         f"goal: 1% new events -> refresh <= 0.10x of a full rebuild: {'met' if ratio <= 0.10 else 'MISSED'}"])
 
@@ -147,9 +152,10 @@ def run_at_scale(movements: int = 10_000_000, new_share: float = 0.01, late_shar
         log_refresh(lake, "fct_inventory_movements",
                     Scope(False, event_dates=sorted(pc.unique(new["event_date"]).to_pylist())), new.num_rows,
                     touched_material_ids=sorted(pc.unique(new["material_id"]).to_pylist()))
-        incremental = refresh(lake.root, lake.root.parent / "no_landing", tables=LEDGER_AND_STOCK, full=False)
+        incremental = refresh(lake.root, lake.root.parent / "no_landing", tables=LEDGER_AND_STOCK, full=False,
+                              checks=False)
         after_incremental = {t: _fingerprint(lake, t) for t in ("fct_inventory_ledger", "stock_on_hand")}
-        full = refresh(lake.root, lake.root.parent / "no_landing", tables=LEDGER_AND_STOCK, full=True)
+        full = refresh(lake.root, lake.root.parent / "no_landing", tables=LEDGER_AND_STOCK, full=True, checks=False)
         after_full = {t: _fingerprint(lake, t) for t in ("fct_inventory_ledger", "stock_on_hand")}
         assert after_incremental == after_full, (after_incremental, after_full)
         return {"movements": lake.row_count("fct_inventory_movements"), "new_movements": count,
@@ -166,7 +172,8 @@ def format_scale_table(r: dict[str, float]) -> str:
         f"({r['late_movements']:,} of them backdated up to a week) on {r['movements'] - r['new_movements']:,}; "
         f"{r['ledger_lines']:,} ledger lines; the incremental result equals the full rebuild (row fingerprints)",
         "| refresh | seconds | vs full rebuild |", "|---|---|---|",
-        f"| incremental (the materials the new movements touch) | {r['incremental_s']:.1f} | {ratio:.2f}x |",
+        f"| incremental (the keys the new and late movements touch, from the earliest touched date on; their "
+        f"stock rows) | {r['incremental_s']:.1f} | {ratio:.2f}x |",
         f"| full rebuild | {r['full_s']:.1f} | 1.00x |",
         f"goal: 1% new events -> refresh <= 0.10x of a full rebuild: {'met' if ratio <= 0.10 else 'MISSED'} "
         f"({ratio:.2f}x)"])

@@ -7,11 +7,15 @@ Writes are explicit about their mode and idempotent where the mode allows it:
   batch against the keys already stored (only in the partitions the batch touches) and appends the rest, so
   existing files are never rewritten; a batch with nothing new commits nothing.
 - `upsert`: delta-rs MERGE, updating matched rows and inserting the others.
+- `overwrite_stream`: replaces the whole table with tables computed one after another, in one commit.
+- `replace_rows`: delta-rs MERGE that replaces the rows of the given keys (deleting those with no new row).
 Every write first conforms the data to the table's catalog schema; a mismatch raises `SchemaMismatchError`.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -112,6 +116,51 @@ class DeltaLake:
         # the catalog is the source of truth: a full replace also takes the catalog's current schema
         write_deltalake(self.uri(name), batch, mode="overwrite", schema_mode="overwrite")
         return WriteResult(spec.name, "overwrite", batch.num_rows, batch.num_rows, self.version(name))
+
+    def overwrite_stream(self, name: str, tables: Iterable[pa.Table]) -> WriteResult:
+        """Replace the whole table with `tables` (each conformed as it comes, never all in memory at once) in
+        one commit: a reader sees the old table or the new one, and a write that stops half way commits nothing.
+        The table takes the catalog's schema and partitioning (a table laid out otherwise is laid out anew).
+        The first table is computed before the write starts, so a producer that reads the lake through delta-rs
+        (as `lakehouse.buckets` spills its input on the first table) does not run inside delta-rs' writer, which
+        cannot block on a second runtime; later tables must come from elsewhere (spilled buckets do)."""
+        spec = self.spec(name)
+        rows = 0
+        pending = iter(tables)
+        first = next(pending, None)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            nonlocal rows
+            for table in itertools.chain([] if first is None else [first], pending):
+                conformed = conform(spec, table)
+                rows += conformed.num_rows
+                yield from conformed.to_batches()
+
+        self.create(name)
+        write_deltalake(self.uri(name), pa.RecordBatchReader.from_batches(spec.schema, batches()), mode="overwrite",
+                        schema_mode="overwrite", partition_by=list(spec.partition_by) or None)
+        return WriteResult(spec.name, "overwrite", rows, rows, self.version(name))
+
+    def replace_rows(self, name: str, keys: Any, rows: Any) -> WriteResult:
+        """MERGE on the merge keys: stored rows whose keys are in `keys` are replaced by `rows` (keys without a
+        row in `rows` are deleted, rows of keys not stored are inserted); other rows and files stay as they are."""
+        spec = self.spec(name)
+        batch = conform(spec, rows)
+        merge_keys = list(spec.merge_keys)
+        source = (pl.from_arrow(keys).select(merge_keys).unique()  # type: ignore[union-attr]
+                  .join(pl.from_arrow(batch).with_columns(pl.lit(True).alias("_present")),  # type: ignore[union-attr]
+                        on=merge_keys, how="full", coalesce=True)
+                  .with_columns(pl.col("_present").fill_null(False)))
+        self.create(name)
+        if source.height == 0:
+            return WriteResult(spec.name, "replace_rows", 0, 0, self.version(name))
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in merge_keys)
+        columns = {c: f"s.{c}" for c in spec.schema.names}
+        metrics = (self.table(name).merge(source.to_arrow(), predicate, source_alias="s", target_alias="t")
+                   .when_matched_delete("NOT s._present").when_matched_update(columns, "s._present")
+                   .when_not_matched_insert(columns, "s._present").execute())
+        written = int(metrics.get("num_target_rows_inserted", 0)) + int(metrics.get("num_target_rows_updated", 0))
+        return WriteResult(spec.name, "replace_rows", batch.num_rows, written, self.version(name))
 
     def overwrite_partitions(self, name: str, data: Any, *, partitions: dict[str, list[Any]] | None = None
                              ) -> WriteResult:

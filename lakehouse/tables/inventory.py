@@ -34,7 +34,7 @@ TABLES = [
         pa.field("movement_type", _s, nullable=False)]),
         "Double-entry inventory ledger: two lines per movement (-quantity leaving, +quantity arriving) with the "
         "running balance per material/lot/location in event-time order (ties: movement id, then leaving first).",
-        ("movement_id", "entry_side"), partition_by=("material_id",)),
+        ("movement_id", "entry_side"), partition_by=("event_date",)),
     TableSpec("stock_on_hand", "gold", pa.schema([
         pa.field("material_id", _s, nullable=False), pa.field("lot_id", _s, nullable=False),
         pa.field("location_id", _s, nullable=False), pa.field("quantity", _f, nullable=False),

@@ -1,7 +1,10 @@
 """The unified inventory: canonical movements (silver), the double-entry ledger and stock on hand (gold).
 
-Movements and ledger refresh incrementally (see `pipelines/inventory/refresh.py`); run config
+Movements, ledger and stock refresh incrementally (see `pipelines/inventory/refresh.py` and
+`pipelines/inventory/ledger_increment.py`); run config
 `{"full_refresh": true}` recomputes everything, and the result is the same either way (tested)."""
+
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 import pydantic
@@ -13,8 +16,10 @@ from lakehouse.buckets import ROWS_PER_BUCKET
 from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake, WriteResult
 from lakehouse.engines import collect_arrow
-from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets, materials_of, stored_materials
-from pipelines.inventory.refresh import MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope
+from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets
+from pipelines.inventory.ledger_increment import extend_ledger, refresh_stock
+from pipelines.inventory.refresh import (MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope,
+                                         stock_scope)
 from pipelines.checks import table_key
 from pipelines.resources import LakeResource
 from transforms.standardize import (VIRTUAL_LOCATIONS, mes_movements, unmapped_mes, unmapped_wms,
@@ -31,8 +36,8 @@ class RefreshConfig(dg.Config):
 
 class LedgerConfig(RefreshConfig):
     rows_per_bucket: int = pydantic.Field(default=ROWS_PER_BUCKET, description=(
-        "movements per bucket on one machine: the ledger is computed one bucket of whole materials at a time "
-        "(lower it where memory is short)"))
+        "movements per bucket on one machine: a full refresh computes the ledger one bucket of whole materials "
+        "at a time (lower it where memory is short)"))
 
 
 
@@ -95,68 +100,80 @@ def standardize_movements(config: RefreshConfig, lake: LakeResource):
           description=CATALOG["fct_inventory_ledger"].description, kinds={"delta", "duckdb", "spark"},
           owners=["team:plant-data"])
 def fct_inventory_ledger(config: LedgerConfig, lake: LakeResource) -> dg.MaterializeResult:
-    """Running balances recomputed for the materials whose movements changed (all, on a full refresh)."""
+    """Running balances: on a full refresh of every movement; else extended for the keys whose movements
+    changed, from the earliest touched event date on (`extend_ledger`)."""
     delta = lake.lake()
     scope = ledger_scope(delta, full=config.full_refresh)
-    materials = None if scope.is_full else scope.material_ids
-    if lake.settings().engine == "spark":
-        result, buckets = _ledger_on_spark(lake, scope), 1
+    buckets = 0
+    if scope.is_full and lake.settings().engine == "spark":
+        result, buckets = _ledger_on_spark(lake), 1
+    elif scope.is_full:
+        result, buckets = _ledger_in_buckets(delta, config.rows_per_bucket)
+    elif scope.event_dates:
+        result = extend_ledger(delta, scope.event_dates)
     else:
-        result, buckets = _ledger_in_buckets(delta, scope, materials, config.rows_per_bucket)
+        result = _unchanged(delta, "fct_inventory_ledger")
     log_refresh(delta, "fct_inventory_ledger", scope, result.rows_written)
     negative = delta.scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
     return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full,
-                                          "materials_recomputed": len(scope.material_ids), "buckets": buckets,
+                                          "event_dates_touched": len(scope.event_dates), "buckets": buckets,
                                           "negative_balance_lines": negative.collect().item()})
 
 
-def _ledger_in_buckets(delta: DeltaLake, scope: Scope, materials: list[str] | None,
-                       rows_per_bucket: int) -> tuple[WriteResult, int]:
-    """One machine: bucket by bucket of whole materials, each replacing its materials' partitions. Materials
-    in scope that have no movement any more (or, on a full refresh, stored materials without one) are emptied
-    at the end. A refresh that stops half way leaves each material either old or new, never mixed, and the next
-    refresh recomputes the same materials (its scope starts from the last completed refresh)."""
-    delta.create("fct_inventory_ledger")
-    written: set[str] = set()
-    rows, buckets, version = 0, 0, None
-    for lines in ledger_buckets(delta, materials, rows_per_bucket=rows_per_bucket,
-                                transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS)):
-        bucket_materials = materials_of(lines)
-        result = delta.overwrite_partitions("fct_inventory_ledger", lines,
-                                            partitions={"material_id": bucket_materials})
-        written.update(bucket_materials)
-        rows, buckets, version = rows + result.rows_written, buckets + 1, result.version
-    stale = set(materials if materials is not None else stored_materials(delta)) - written
-    if stale:
-        version = delta.overwrite_partitions("fct_inventory_ledger", pa.Table.from_batches(
-            [], schema=delta.spec("fct_inventory_ledger").schema), partitions={"material_id": sorted(stale)}).version
-    return WriteResult("fct_inventory_ledger", "overwrite_partitions", rows, rows,
-                       delta.version("fct_inventory_ledger") if version is None else version), max(buckets, 1)
+def _unchanged(delta: DeltaLake, table: str) -> WriteResult:
+    delta.create(table)
+    return WriteResult(table, "none", 0, 0, delta.version(table))
 
 
-def _ledger_on_spark(lake: LakeResource, scope: Scope) -> WriteResult:
-    delta = lake.lake()
-    scan = delta.scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
-    if not scope.is_full:
-        scan = scan.filter(pl.col("material_id").is_in(scope.material_ids))
+def _ledger_in_buckets(delta: DeltaLake, rows_per_bucket: int) -> tuple[WriteResult, int]:
+    """One machine: bucket by bucket of whole materials, in bounded memory, all written in one commit that
+    replaces the table (a refresh that stops half way leaves the old ledger, whole)."""
+    buckets = 0
+
+    def counted(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        nonlocal buckets
+        for table in tables:
+            buckets += 1
+            yield table
+
+    result = delta.overwrite_stream("fct_inventory_ledger", counted(ledger_buckets(
+        delta, rows_per_bucket=rows_per_bucket,
+        transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS))))
+    return result, max(buckets, 1)
+
+
+def _ledger_on_spark(lake: LakeResource) -> WriteResult:
+    scan = lake.lake().scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
     entries = collect_arrow(ledger(lake.frame(scan.collect().to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
-    if scope.is_full:
-        return delta.overwrite("fct_inventory_ledger", entries)
-    return delta.overwrite_partitions("fct_inventory_ledger", entries, partitions={"material_id": scope.material_ids})
+    return lake.lake().overwrite("fct_inventory_ledger", entries)
 
 
 @dg.asset(key=table_key("stock_on_hand"), deps=[table_key("fct_inventory_ledger")], group_name="inventory",
           description=CATALOG["stock_on_hand"].description, kinds={"delta", "polars", "spark"},
           owners=["team:plant-data"])
-def stock_on_hand_asset(lake: LakeResource) -> dg.MaterializeResult:
+def stock_on_hand_asset(config: RefreshConfig, lake: LakeResource) -> dg.MaterializeResult:
+    """Summed from the whole ledger on a full refresh; else only the rows of the keys whose ledger lines changed
+    since the ledger version the last refresh read (`refresh_stock`)."""
+    delta = lake.lake()
+    scope, previous_version = stock_scope(delta, full=config.full_refresh)
+    if scope.is_full:
+        result = _stock_in_full(lake)
+    elif scope.event_dates and previous_version is not None:
+        result = refresh_stock(delta, min(scope.event_dates), previous_version)
+    else:
+        result = _unchanged(delta, "stock_on_hand")
+    log_refresh(delta, "stock_on_hand", scope, result.rows_written)
+    return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full})
+
+
+def _stock_in_full(lake: LakeResource) -> WriteResult:
     entries = lake.frames("fct_inventory_ledger")["fct_inventory_ledger"]
     stock = stock_on_hand(entries, virtual_locations=VIRTUAL_LOCATIONS)
     last = entries.group_by("material_id", "lot_id", "location_id").agg(
         nw.col("occurred_at").max().alias("last_movement_at"))
     rows = stock.join(last, on=["material_id", "lot_id", "location_id"], how="left").with_columns(
         (nw.col("quantity") < 0).alias("is_negative"))
-    result = lake.lake().overwrite("stock_on_hand", collect_arrow(rows))
-    return dg.MaterializeResult(metadata=result.as_metadata())
+    return lake.lake().overwrite("stock_on_hand", collect_arrow(rows))
 
 
 INVENTORY_ASSETS = [standardize_movements, fct_inventory_ledger, stock_on_hand_asset]

@@ -1,8 +1,8 @@
 """The ledger on one machine in bounded memory: movements in buckets of whole materials, one bucket at a time.
 
 Running balances are per material, lot and location, so a bucket of whole materials holds every line its
-balances need, and its result replaces exactly those materials' partitions of `gold.fct_inventory_ledger`
-(partitioned by material). `lakehouse.buckets` splits the movements (read as a stream of record batches from
+balances need; a full refresh streams the buckets' lines into one commit that replaces
+`gold.fct_inventory_ledger`. `lakehouse.buckets` splits the movements (read as a stream of record batches from
 Delta) into key-hash buckets on disk, about one per million movements, and runs the Narwhals `ledger` transform
 on each on DuckDB, whose window operator handles millions of small groups several times faster than Polars'.
 A lake of fewer movements than that is one bucket: computed at once, written in one commit.
@@ -54,10 +54,3 @@ def standard_ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 
 def materials_of(table: pa.Table) -> list[str]:
     return sorted(pc.unique(table.column("material_id")).to_pylist())
-
-
-def stored_materials(lake: DeltaLake) -> list[str]:
-    """The materials `gold.fct_inventory_ledger` holds lines of (its partition values)."""
-    if not lake.exists("fct_inventory_ledger"):
-        return []
-    return sorted({p["material_id"] for p in lake.table("fct_inventory_ledger").partitions()})

@@ -2,8 +2,10 @@
 
 The movements table recomputes only the event dates that ingestion marked dirty since its last refresh (new
 rows of `bronze.dirty_partitions`, found by comparing that table's versions, so a slow ingest run is never
-missed); the ledger recomputes only the materials whose movements changed. `refresh_log` records each refresh,
-so the next one knows where to start. A full refresh (first run, or asked for) recomputes everything.
+missed); the ledger recomputes only the keys whose movements changed, from the earliest event date the movements
+refreshes since its own touched on, and stock on hand follows the ledger lines that changed (see
+`pipelines/inventory/ledger_increment.py`). `refresh_log` records each refresh, so the next one knows where to
+start. A full refresh (first run, or asked for) recomputes everything.
 """
 
 from __future__ import annotations
@@ -63,16 +65,44 @@ def dirty_dates_scope(lake: DeltaLake, table: str, sources: tuple[str, ...], *, 
     return Scope(False, event_dates=sorted(dates.to_list()), source_version=version)
 
 
+def _refreshes_since(lake: DeltaLake, table: str, since: datetime) -> pl.DataFrame:
+    return (lake.scan("refresh_log").filter((pl.col("table_name") == table) & (pl.col("refreshed_at") > since))
+            .collect())
+
+
+def _touched_since(refreshes: pl.DataFrame, **scope: int | None) -> Scope:
+    """Everything if one of `refreshes` was full, else the event dates and materials they touched."""
+    if refreshes["is_full"].any():
+        return Scope(True, **scope)
+    dates = sorted({d for ds in refreshes["touched_event_dates"].to_list() for d in (ds or [])})
+    materials = sorted({m for ms in refreshes["touched_material_ids"].to_list() for m in (ms or [])})
+    return Scope(False, event_dates=dates, material_ids=materials, **scope)
+
+
+def _laid_out_as_catalogued(lake: DeltaLake, table: str) -> bool:
+    """Whether the stored table is partitioned as the catalog says (a table written before a change of layout
+    is rebuilt in full once, which lays it out anew)."""
+    return lake.table(table).metadata().partition_columns == list(lake.spec(table).partition_by)
+
+
 def ledger_scope(lake: DeltaLake, *, full: bool) -> Scope:
+    """The event dates (and materials) the movements refreshes since the ledger's last refresh touched."""
     last = _last_refresh(lake, "fct_inventory_ledger")
-    if full or last is None or not lake.exists("fct_inventory_ledger"):
+    if (full or last is None or not lake.exists("fct_inventory_ledger")
+            or not _laid_out_as_catalogued(lake, "fct_inventory_ledger")):
         return Scope(True)
-    newer = (lake.scan("refresh_log").filter((pl.col("table_name") == "fct_inventory_movements")
-                                             & (pl.col("refreshed_at") > last["refreshed_at"])).collect())
-    if newer["is_full"].any():
-        return Scope(True)
-    materials = sorted({m for ms in newer["touched_material_ids"].to_list() for m in (ms or [])})
-    return Scope(False, material_ids=materials)
+    return _touched_since(_refreshes_since(lake, "fct_inventory_movements", last["refreshed_at"]))
+
+
+def stock_scope(lake: DeltaLake, *, full: bool) -> tuple[Scope, int | None]:
+    """The event dates the ledger refreshes since stock on hand's last refresh touched, with the ledger version
+    that refresh read (`source_version`: the stock follows the ledger's change since then)."""
+    version = lake.version("fct_inventory_ledger")
+    last = _last_refresh(lake, "stock_on_hand")
+    if full or last is None or last["source_version"] is None or not lake.exists("stock_on_hand"):
+        return Scope(True, source_version=version), None
+    return (_touched_since(_refreshes_since(lake, "fct_inventory_ledger", last["refreshed_at"]),
+                           source_version=version), last["source_version"])
 
 
 def log_refresh(lake: DeltaLake, table: str, scope: Scope, rows_written: int, *,

@@ -1,0 +1,119 @@
+"""The ledger and stock on hand refreshed from the earliest touched event date on, for the keys whose lines change.
+
+New and late movements change running balances only of their own keys (material, lot, location) and only from
+their time on. So an incremental ledger refresh reads the movements and the stored lines from the earliest event
+date the movements refresh touched (`start`) on, which `gold.fct_inventory_ledger`'s partitioning by event date
+makes a read of the recent files only, and:
+- the keys to recompute are the keys of current movements and of stored lines in the touched dates (so a
+  movement changed or deleted by a re-standardized date is caught as well as an appended one);
+- each such key's lines from `start` on are recomputed with its running balance starting from the balance before
+  `start`, derived exactly from the stored lines in fixed point (`transforms.stock.opening_balances`: from its
+  first stored line on or after `start`, or for a key with none, from its last line before it: the one read of
+  older files, semi-joined to those keys only);
+- the partitions from `start` on are replaced by those lines and the untouched keys' stored lines (kept as they
+  are); older files are not rewritten.
+A key is recomputed from `start` rather than from its own first changed line: the lines in between come out the
+same, and one cut keeps the read and the replaced partitions simple.
+
+`gold.stock_on_hand` then follows the ledger's change between the version it last read and the current one
+(`refresh_stock`): the keys of lines that differ from `start` on get their row from their last line, the rest
+of the table and its files stay as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import narwhals as nw
+import polars as pl
+import pyarrow as pa
+
+from lakehouse.delta_io import DeltaLake, WriteResult
+from lakehouse.engines import collect_arrow, lazy_frame
+from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS
+from transforms.standardize import VIRTUAL_LOCATIONS
+from transforms.stock import (BALANCE_KEYS, balance_units, last_lines, ledger, ledger_entries, opening_balances,
+                              stock_from_last_lines)
+
+KEYS = list(BALANCE_KEYS)
+LINE_COLUMNS = ["movement_id", "entry_side", "occurred_at", "material_id", "lot_id", "location_id",
+                "quantity_delta", "balance_after"]
+
+
+def _computed(frame: nw.LazyFrame) -> pl.DataFrame:
+    """A transform's result in Polars, its timestamps in "UTC" as the stored lines' (DuckDB says "Etc/UTC")."""
+    result = pl.from_arrow(collect_arrow(frame))
+    assert isinstance(result, pl.DataFrame)
+    return result.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC"))
+
+
+def lines_from(lake: DeltaLake, start: date, *, version: int | None = None) -> pl.DataFrame:
+    """Stored ledger lines of event dates from `start` on (only those partitions are read)."""
+    return lake.scan("fct_inventory_ledger", version=version).filter(pl.col("event_date") >= start).collect()
+
+
+def last_lines_before(lake: DeltaLake, start: date, keys: pl.DataFrame) -> pl.DataFrame:
+    """The last stored line before `start` of each of `keys` that has one (the only read of older files)."""
+    if keys.height == 0:
+        return pl.DataFrame(schema=lake.scan("fct_inventory_ledger").select(LINE_COLUMNS).collect_schema())
+    older = (lake.scan("fct_inventory_ledger").filter(pl.col("event_date") < start).select(LINE_COLUMNS)
+             .join(keys.lazy(), on=KEYS, how="semi").collect())
+    return _computed(last_lines(lazy_frame(older.to_arrow(), "duckdb")))
+
+
+def _movement_keys(movements: pl.DataFrame) -> pl.DataFrame:
+    return _computed(ledger_entries(lazy_frame(movements.to_arrow())).select(*KEYS)).unique()
+
+
+def _moving(movements: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The movements with a line (source or destination) on one of `keys`."""
+    sides = [movements.join(keys, left_on=["material_id", "lot_id", side], right_on=KEYS, how="semi")
+             for side in ("from_location_id", "to_location_id")]
+    return pl.concat(sides).unique(subset="movement_id", keep="first", maintain_order=True)
+
+
+def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
+    """Recompute the lines of the keys the `touched_dates` change, from the earliest of them on (module doc)."""
+    start = min(touched_dates)
+    movements = (lake.scan("fct_inventory_movements").filter(pl.col("event_date") >= start)
+                 .select(*MOVEMENT_COLUMNS, "event_date").collect())
+    stored = lines_from(lake, start)
+    touched = pl.col("event_date").is_in(touched_dates)
+    affected = pl.concat([_movement_keys(movements.filter(touched).drop("event_date")),
+                          stored.filter(touched).select(KEYS)]).unique()
+    stored_affected = stored.join(affected, on=KEYS, how="semi")
+    openings = _computed(opening_balances(lazy_frame(stored_affected.select(LINE_COLUMNS).to_arrow(), "duckdb")))
+    earlier = last_lines_before(lake, start, affected.join(openings, on=KEYS, how="anti"))
+    openings = pl.concat([openings, _computed(lazy_frame(earlier.to_arrow()).select(
+        *KEYS, balance_units(nw.col("balance_after")).alias("opening_units")))])
+    connection = duckdb.connect()  # the movements and their openings are joined in one DuckDB connection
+    recomputed = _computed(ledger(
+        lazy_frame(_moving(movements, affected).drop("event_date").to_arrow(), "duckdb", duckdb_connection=connection),
+        virtual_locations=VIRTUAL_LOCATIONS,
+        opening=lazy_frame(openings.to_arrow(), "duckdb", duckdb_connection=connection))).join(affected, on=KEYS,
+                                                                                              how="semi")
+    lines = pl.concat([stored.join(affected, on=KEYS, how="anti"), recomputed.select(stored.columns)])
+    dates = sorted(set(stored["event_date"].to_list()) | set(recomputed["event_date"].to_list()))
+    result = lake.overwrite_partitions("fct_inventory_ledger", lines.to_arrow(), partitions={"event_date": dates})
+    return WriteResult(result.table, "extend", result.rows_in, recomputed.height, result.version)
+
+
+def changed_keys(lake: DeltaLake, start: date, previous_version: int, current: pl.DataFrame) -> pl.DataFrame:
+    """Keys with a ledger line from `start` on that differs between `previous_version` and `current` lines."""
+    before = lines_from(lake, start, version=previous_version).select(LINE_COLUMNS)
+    now = current.select(LINE_COLUMNS)
+    return pl.concat([before.join(now, on=LINE_COLUMNS, how="anti"),
+                      now.join(before, on=LINE_COLUMNS, how="anti")]).select(KEYS).unique()
+
+
+def refresh_stock(lake: DeltaLake, start: date, previous_version: int) -> WriteResult:
+    """Replace the stock rows of the keys whose ledger lines changed from `start` on since the ledger's
+    `previous_version` (the one the stock last followed) with each key's balance after its last line."""
+    current = lines_from(lake, start)
+    keys = changed_keys(lake, start, previous_version, current)
+    recent = _computed(last_lines(lazy_frame(current.select(LINE_COLUMNS).join(keys, on=KEYS, how="semi")
+                                             .to_arrow(), "duckdb")))
+    last = pl.concat([recent, last_lines_before(lake, start, keys.join(recent, on=KEYS, how="anti"))])
+    rows = _computed(stock_from_last_lines(lazy_frame(last.to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
+    return lake.replace_rows("stock_on_hand", keys.to_arrow(), rows.to_arrow())

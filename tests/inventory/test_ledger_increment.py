@@ -1,0 +1,114 @@
+"""An incremental ledger + stock refresh after new, late (backdated), changed and deleted movements equals a full
+rebuild row for row, and leaves the ledger's older files and the untouched keys' lines as they were."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from lakehouse.delta_io import DeltaLake
+from pipelines.checks import table_key
+from pipelines.definitions import build_definitions
+from pipelines.inventory.refresh import Scope, log_refresh
+from transforms.standardize import SUPPLIER
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+LOCATIONS = [SUPPLIER, "DOCK", "BIN-1", "BIN-2", "LINE-1"]
+
+
+def movements(ids: list[str], times: list[datetime], rng: np.random.Generator) -> pl.DataFrame:
+    """`silver.fct_inventory_movements` rows over few materials, lots and locations (so keys repeat)."""
+    n = len(ids)
+    source = rng.integers(0, len(LOCATIONS) - 1, n)
+    return pl.DataFrame({
+        "movement_id": ids, "occurred_at": times,
+        "material_id": [f"MAT-{i}" for i in rng.integers(0, 4, n)], "lot_id": [f"LOT-{i}" for i in rng.integers(0, 6, n)],
+        "from_location_id": [LOCATIONS[i] for i in source], "to_location_id": [LOCATIONS[i + 1] for i in source],
+        "quantity": rng.uniform(0.1, 50, n).round(3), "movement_type": ["move"] * n, "source_system": ["WMS"] * n,
+        "source_event_id": ids}).with_columns(
+        pl.col("occurred_at").dt.replace_time_zone("UTC").dt.date().alias("event_date"),
+        pl.col("occurred_at").dt.replace_time_zone("UTC"),
+        *(pl.lit(None, dtype).alias(c) for c, dtype in (("work_order_id", pl.String), ("reported_material_code",
+                                                                                        pl.String),
+                                                        ("reported_quantity", pl.Float64), ("reported_unit", pl.String))))
+
+
+def refresh(root: Path, *, full: bool) -> None:
+    defs = build_definitions(lake_root=str(root), source_dir=str(root.parent / "no_landing"))
+    job = dg.define_asset_job("ledger_and_stock", selection=dg.AssetSelection.assets(
+        table_key("fct_inventory_ledger"), table_key("stock_on_hand"))).resolve(asset_graph=defs.resolve_asset_graph())
+    config = {"ops": {op: {"config": {"full_refresh": full}} for op in ("gold__fct_inventory_ledger",
+                                                                        "gold__stock_on_hand")}}
+    result = job.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral(),
+                                    resources=defs.resources)  # type: ignore[arg-type]
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+
+
+def snapshot(lake: DeltaLake) -> dict[str, pl.DataFrame]:
+    return {"ledger": lake.scan("fct_inventory_ledger").sort("movement_id", "entry_side").collect(),
+            "stock": lake.scan("stock_on_hand").sort("material_id", "lot_id", "location_id").collect()}
+
+
+def ledger_files(lake: DeltaLake) -> pl.DataFrame:
+    """The ledger's current data files with the event date of their partition."""
+    return pl.DataFrame({"path": lake.table("fct_inventory_ledger").file_uris()}).with_columns(
+        pl.col("path").str.extract(r"event_date=(\d{4}-\d{2}-\d{2})").str.to_date().alias("event_date"))
+
+
+def test_incremental_ledger_and_stock_equal_a_full_rebuild_and_leave_older_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    lake = DeltaLake(tmp_path / "lake")
+    times = sorted(START + timedelta(minutes=int(m)) for m in rng.integers(0, 30 * 24 * 60, 600))
+    base = movements([f"M{i:04d}" for i in range(600)], times, rng)
+    lake.overwrite("fct_inventory_movements", base.to_arrow())
+    log_refresh(lake, "fct_inventory_movements", Scope(True), base.height)
+    refresh(lake.root, full=True)
+    files_before, lines_before = ledger_files(lake), snapshot(lake)["ledger"]
+
+    # new movements after the last one, late ones backdated into day 25, one changed and one deleted on day 26
+    end = max(times)
+    late_day, edited_day = date(2026, 1, 25), date(2026, 1, 26)
+    new = movements([f"N{i:03d}" for i in range(20)],
+                    [end + timedelta(minutes=int(m)) for m in rng.integers(1, 600, 17)]
+                    + [datetime(2026, 1, 25, h, tzinfo=timezone.utc) for h in (3, 9, 15)], rng)
+    edited = base.filter(pl.col("event_date") == edited_day)
+    assert edited.height >= 2
+    changed = edited.head(1).with_columns(pl.col("quantity") + 7.5)
+    kept = edited.slice(2)  # the second movement of the day is deleted
+    dates = sorted({late_day, edited_day, *new["event_date"].to_list()})
+    rewritten = pl.concat([base.filter(pl.col("event_date").is_in(dates) & (pl.col("event_date") != edited_day)),
+                           changed, kept, new])
+    lake.overwrite_partitions("fct_inventory_movements", rewritten.to_arrow(), partitions={"event_date": dates})
+    log_refresh(lake, "fct_inventory_movements", Scope(False, event_dates=dates), rewritten.height)
+
+    refresh(lake.root, full=False)
+    log = lake.scan("refresh_log").filter(pl.col("table_name").is_in(["fct_inventory_ledger", "stock_on_hand"])
+                                          ).sort("refreshed_at").collect()
+    assert log["is_full"].to_list() == [True, True, False, False]
+    incremental = snapshot(lake)
+
+    start = min(dates)
+    files_after = ledger_files(lake)
+    older = files_before.filter(pl.col("event_date") < start)
+    assert older.height > 0
+    assert set(older["path"]) <= set(files_after["path"])  # older files were not rewritten
+    assert files_after.join(files_before, on="path", how="anti")["event_date"].min() >= start
+    ledger_now = incremental["ledger"]
+    touched = pl.concat([pl.concat([rewritten, edited]).select("material_id", "lot_id", pl.col(side).alias("location_id"))
+                         for side in ("from_location_id", "to_location_id")]).unique()
+    untouched_before = lines_before.join(touched, on=["material_id", "lot_id", "location_id"], how="anti")
+    assert untouched_before.height > 0
+    assert untouched_before.join(ledger_now, on=list(ledger_now.columns), how="anti").height == 0
+
+    refresh(lake.root, full=True)
+    rebuilt = snapshot(lake)
+    for name in ("ledger", "stock"):
+        assert incremental[name].height > 0, name
+        assert incremental[name].equals(rebuilt[name]), name
+    assert incremental["ledger"].filter(pl.col("movement_id") == edited["movement_id"][1]).height == 0
