@@ -4,13 +4,10 @@ Movements, ledger and stock refresh incrementally (see `pipelines/inventory/refr
 `pipelines/inventory/ledger_increment.py`); run config
 `{"full_refresh": true}` recomputes everything, and the result is the same either way (tested)."""
 
-from collections.abc import Iterable, Iterator
-
 import dagster as dg
 import pydantic
 import narwhals as nw
 import polars as pl
-import pyarrow as pa
 
 from lakehouse.buckets import ROWS_PER_BUCKET
 from lakehouse.catalog import CATALOG
@@ -128,24 +125,16 @@ def _unchanged(delta: DeltaLake, table: str) -> WriteResult:
 def _ledger_in_buckets(delta: DeltaLake, rows_per_bucket: int) -> tuple[WriteResult, int]:
     """One machine: bucket by bucket of whole materials, in bounded memory, all written in one commit that
     replaces the table (a refresh that stops half way leaves the old ledger, whole)."""
-    buckets = 0
-
-    def counted(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
-        nonlocal buckets
-        for table in tables:
-            buckets += 1
-            yield table
-
-    result = delta.overwrite_stream("fct_inventory_ledger", counted(ledger_buckets(
-        delta, rows_per_bucket=rows_per_bucket,
-        transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS))))
-    return result, max(buckets, 1)
+    buckets, tables = ledger_buckets(delta, rows_per_bucket=rows_per_bucket,
+                                     transform=lambda frame: ledger(frame, virtual_locations=VIRTUAL_LOCATIONS))
+    return delta.overwrite_stream("fct_inventory_ledger", tables), buckets
 
 
 def _ledger_on_spark(lake: LakeResource) -> WriteResult:
-    scan = lake.lake().scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
+    delta = lake.lake()
+    scan = delta.scan("fct_inventory_movements").select(MOVEMENT_COLUMNS)
     entries = collect_arrow(ledger(lake.frame(scan.collect().to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
-    return lake.lake().overwrite("fct_inventory_ledger", entries)
+    return delta.overwrite("fct_inventory_ledger", entries)
 
 
 @dg.asset(key=table_key("stock_on_hand"), deps=[table_key("fct_inventory_ledger")], group_name="inventory",

@@ -30,7 +30,8 @@ def balances_match_recomputation(lake: LakeResource) -> dg.AssetCheckResult:
     stored = delta.scan("fct_inventory_ledger").select("material_id", "movement_id", "entry_side", "balance_after")
     checked = mismatched = 0
     seen: list[str] = []
-    for lines in ledger_buckets(delta):
+    _, buckets = ledger_buckets(delta)
+    for lines in buckets:
         materials = materials_of(lines)
         seen += materials
         fresh = pl.from_arrow(lines.select(["movement_id", "entry_side", "balance_after"])).rename(

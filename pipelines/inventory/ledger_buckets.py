@@ -29,23 +29,18 @@ MOVEMENT_COLUMNS = ["movement_id", "occurred_at", "material_id", "lot_id", "from
 BATCH_ROWS = 250_000
 
 
-def movements_scanner(lake: DeltaLake, materials: list[str] | None = None) -> ds.Scanner:
-    """The ledger's input columns of `silver.fct_inventory_movements` (only `materials` when given)."""
+def movements_scanner(lake: DeltaLake) -> ds.Scanner:
+    """The ledger's input columns of `silver.fct_inventory_movements`."""
     dataset = lake.table("fct_inventory_movements").to_pyarrow_dataset()
-    only = None if materials is None else pc.field("material_id").isin(pa.array(materials, pa.string()))
-    return dataset.scanner(columns=MOVEMENT_COLUMNS, filter=only, batch_size=BATCH_ROWS)
+    return dataset.scanner(columns=MOVEMENT_COLUMNS, batch_size=BATCH_ROWS)
 
 
-def ledger_buckets(lake: DeltaLake, materials: list[str] | None = None, *, rows_per_bucket: int | None = None,
-                   transform: Transform | None = None) -> Iterator[pa.Table]:
-    """Ledger lines of the movements of `materials` (all when None), one table per bucket of whole materials;
-    `transform` (default: `transforms.stock.ledger` with the virtual locations) computes a bucket's lines."""
-    if materials is not None and not materials:
-        return
-    _, tables = scan_in_buckets(movements_scanner(lake, materials), transform or standard_ledger,
-                                group_by=["material_id"], rows_per_bucket=rows_per_bucket or ROWS_PER_BUCKET,
-                                engine="duckdb")
-    yield from tables
+def ledger_buckets(lake: DeltaLake, *, rows_per_bucket: int | None = None,
+                   transform: Transform | None = None) -> tuple[int, Iterator[pa.Table]]:
+    """Ledger lines of every movement, one table per bucket of whole materials: (buckets, tables); `transform`
+    (default: `transforms.stock.ledger` with the virtual locations) computes a bucket's lines."""
+    return scan_in_buckets(movements_scanner(lake), transform or standard_ledger, group_by=["material_id"],
+                           rows_per_bucket=rows_per_bucket or ROWS_PER_BUCKET, engine="duckdb")
 
 
 def standard_ledger(movements: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
