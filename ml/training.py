@@ -134,11 +134,17 @@ def _risk_and_top_reasons(model, frame: pd.DataFrame, typical: dict[str, object]
             delta = deltas[row_index, index]
             if delta <= 0:
                 continue
-            value = values[index][row_index]
-            shown = f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)
-            parts.append(f"{features[index]}={shown} (+{delta:.2f})")
+            parts.append(f"{features[index]}={shown_value(values[index][row_index])} (+{delta:.2f})")
         reasons.append("; ".join(parts))
     return base, reasons
+
+
+def shown_value(value: object) -> str:
+    """A feature value in a reason: 3 significant digits, `missing` for a value the row does not have (no signal
+    in the window, no history yet: the model learned what a missing value means, and it can be the reason)."""
+    if isinstance(value, (float, np.floating)):
+        return "missing" if np.isnan(value) else f"{value:.3g}"
+    return "missing" if value is None else str(value)
 
 
 def top_reasons(model, rows: pd.DataFrame, reference: pd.DataFrame, *, features: list[str],

@@ -197,7 +197,8 @@ class Lake:
     def stock(self, as_of: datetime | date | str | None = None, *, material: str | None = None,
               lot: str | None = None, location: str | None = None) -> pl.DataFrame:
         """Stock per material, lot and location as of a moment (default now; a date means 00:00 UTC; naive
-        times are UTC), rebuilt from the inventory ledger; negative balances flagged, never clipped."""
+        times are UTC), from the inventory ledger (`gold.stock_on_hand` as it stands when no ledger line is later than
+        the moment); negative balances flagged, never clipped."""
         from plantlake.stock import stock_as_of
 
         moment = as_datetime(as_of) or datetime.now(timezone.utc)

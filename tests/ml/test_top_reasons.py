@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.training import risk_and_top_reasons, top_reasons
+from ml.training import risk_and_top_reasons, shown_value, top_reasons
 from tests.ml.model_plant import evaluated
 
 
@@ -29,9 +29,8 @@ def one_call_per_feature(model, rows: pd.DataFrame, reference: pd.DataFrame, fea
         for index in np.argsort(-deltas[row_index])[:top]:
             if deltas[row_index, index] <= 0:
                 continue
-            value = rows[features[index]].iloc[row_index]
-            shown = f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)
-            parts.append(f"{features[index]}={shown} (+{deltas[row_index, index]:.2f})")
+            parts.append(f"{features[index]}={shown_value(rows[features[index]].iloc[row_index])} "
+                         f"(+{deltas[row_index, index]:.2f})")
         reasons.append("; ".join(parts))
     return base, reasons
 
@@ -54,3 +53,8 @@ def test_stacked_reasons_equal_one_call_per_feature(tmp_path_factory, which):
     assert in_batches[1] == reasons
     assert sum(bool(r) for r in reasons) > len(rows) // 2
     assert top_reasons(model, rows.head(0), reference, features=features) == []
+
+
+def test_a_missing_value_shows_as_missing_in_a_reason():
+    assert [shown_value(v) for v in (np.float64("nan"), float("nan"), None, 0.123456, np.float32(2.5), "S1-B7", 12)] == [
+        "missing", "missing", "missing", "0.123", "2.5", "S1-B7", "12"]

@@ -4,7 +4,8 @@ and the CLI printing a `PlantlakeError` as one line."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import shutil
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from lakehouse.catalog import CATALOG, LAYERS
 from plantlake import (Lake, PlantlakeError, PlantlakeWarning, QueryError, TableNotFoundError, UnknownLotError,
                        UnknownTableError, VersionNotFoundError)
 from plantlake.cli import main
+from plantlake.stock import latest_line_at, stock_from_ledger, stock_table_answers
 
 KPI = "gold.kpi_daily"
 
@@ -231,6 +233,27 @@ def test_stock_takes_its_moment_in_every_form(lake: Lake) -> None:
             lake.stock(bad)  # type: ignore[arg-type]
     with pytest.raises(QueryError):
         lake.trace(want["lot_id"][0], start=3)  # type: ignore[arg-type]
+
+
+def test_stock_now_reads_the_stock_table_and_equals_the_ledger_sum(lake: Lake, plant_root: Path,
+                                                                   tmp_path: Path) -> None:
+    now = datetime.now(timezone.utc)
+    latest = latest_line_at(lake.delta)
+    assert latest is not None and latest < now
+    assert stock_table_answers(lake.delta, now) and stock_table_answers(lake.delta, latest)
+    assert not stock_table_answers(lake.delta, latest - timedelta(microseconds=1))
+    from_table, from_ledger = lake.stock(), stock_from_ledger(lake.delta, now)
+    assert from_table.height > 10 and from_table["is_negative"].sum() == (from_table["quantity"] < 0).sum()
+    assert_frame_equal(from_table, from_ledger)
+    material = from_table["material_id"][0]
+    assert_frame_equal(lake.stock(material=material), stock_from_ledger(lake.delta, now, material=material))
+    # a ledger version the stock table was not refreshed from sends the question back to the ledger
+    copy = tmp_path / "lake"
+    shutil.copytree(plant_root, copy)
+    behind = Lake(copy)
+    behind.store.table("fct_inventory_ledger").alter.set_table_properties({"delta.logRetentionDuration": "interval 31 days"})
+    assert not stock_table_answers(behind.delta, now)
+    assert_frame_equal(behind.stock(), from_table)
 
 
 def test_trace_and_recall_of_unknown_lots_are_unknown_lot_errors(lake: Lake) -> None:
