@@ -60,9 +60,11 @@ TABLES = [
     TableSpec("quality_risk", "gold", pa.schema([
         pa.field("work_order_id", _s, nullable=False), pa.field("predicted_at", _utc, nullable=False),
         pa.field("is_open", _b, nullable=False), pa.field("high_scrap_risk", _f, nullable=False),
-        ("riskiest_supplier_lot", _s), ("top_reasons", _s), pa.field("model_name", _s, nullable=False),
+        ("riskiest_supplier_lot", _s), ("top_reasons", _s), ("produced_lot_ids", pa.list_(_s)),
+        pa.field("model_name", _s, nullable=False),
         pa.field("model_version", _s, nullable=False), pa.field("scored_at", _utc, nullable=False)]),
               "Risk that a work order scraps at least 4 % of its units, for every open order and every order "
-              "inspected in the last 7 days, with its top reasons and the registry model version that scored it.",
+              "inspected in the last 7 days, with its top reasons, the lots it produced so far (the lots at risk, "
+              "from the genealogy) and the registry model version that scored it.",
               ("work_order_id",)),
 ]

@@ -25,7 +25,9 @@ RECENT_DAYS = 7
 
 
 def _write(lake: LakeResource, table: str, rows: pd.DataFrame, **metadata) -> dg.MaterializeResult:
-    frame = pl.from_pandas(rows, schema_overrides={"top_reasons": pl.String}) if len(rows) else \
+    overrides = {"top_reasons": pl.String, **({"produced_lot_ids": pl.List(pl.String)}
+                                               if "produced_lot_ids" in rows else {})}
+    frame = pl.from_pandas(rows, schema_overrides=overrides) if len(rows) else \
         pl.from_arrow(CATALOG[table].schema.empty_table())
     result = lake.lake().overwrite(table, frame.select(CATALOG[table].schema.names))
     return dg.MaterializeResult(metadata={**result.as_metadata(), **metadata})
@@ -58,7 +60,7 @@ def machine_risk(lake: LakeResource) -> dg.MaterializeResult:
 
 
 @dg.asset(key=table_key("quality_risk"), deps=[table_key("work_order_quality_features"), model_key(QUALITY_MODEL),
-                                               table_key("mes_work_order_events")],
+                                               table_key("mes_work_order_events"), table_key("fct_genealogy_edges")],
           group_name="models", description=CATALOG["quality_risk"].description, kinds={"delta", "sklearn"},
           owners=["team:plant-data"])
 def quality_risk(lake: LakeResource) -> dg.MaterializeResult:
@@ -81,9 +83,20 @@ def quality_risk(lake: LakeResource) -> dg.MaterializeResult:
         "work_order_id": scored["work_order_id"], "predicted_at": scored["predicted_at"],
         "is_open": ~scored["work_order_id"].isin(completed), "high_scrap_risk": risk,
         "riskiest_supplier_lot": scored["riskiest_supplier_lot"], "top_reasons": reasons,
+        "produced_lot_ids": scored["work_order_id"].map(produced_lots(delta, scored["work_order_id"])),
         "model_name": QUALITY_MODEL, "model_version": str(version), "scored_at": datetime.now(timezone.utc)})
     return _write(lake, "quality_risk", rows, scored=len(rows), open_orders=int(rows["is_open"].sum()),
                   model_version=str(version))
+
+
+def produced_lots(delta, work_orders: pd.Series) -> dict[str, list[str]]:  # noqa: ANN001
+    """Per work order, the lots it produced so far (children of its consumption edges in the genealogy), sorted."""
+    if not delta.exists("fct_genealogy_edges"):
+        return {}
+    lots = (delta.scan("fct_genealogy_edges")
+            .filter((pl.col("edge_type") == "consumption") & pl.col("work_order_id").is_in(list(work_orders)))
+            .group_by("work_order_id").agg(pl.col("child_node_id").unique().sort()).collect())
+    return dict(zip(lots["work_order_id"].to_list(), lots["child_node_id"].to_list()))
 
 
 def _drift_check(table: str, features_table: str, model_name: str) -> dg.AssetChecksDefinition:
