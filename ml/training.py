@@ -59,8 +59,24 @@ def build_pipeline(numeric: list[str], categorical: list[str], *, seed: int = 0)
     return Pipeline([("columns", columns), ("model", boosted)])
 
 
+class TooFewLabels(ValueError):
+    """A time window holds only one class of the label: nothing to learn or calibrate from it."""
+
+
+def require_both_classes(split: TimeSplit, label: str, windows: tuple[str, ...] = ("train", "validation")) -> None:
+    for window in windows:
+        values = getattr(split, window)[label].astype(bool)
+        positives = int(values.sum())
+        if positives in (0, len(values)):
+            raise TooFewLabels(f"the {window} window ({len(values)} rows) holds {positives} positive "
+                               f"'{label}' rows: a model needs both classes in it")
+
+
 def fit_calibrated(split: TimeSplit, *, label: str, numeric: list[str], categorical: list[str],
                    seed: int = 0) -> CalibratedClassifierCV:
+    """The boosted pipeline fitted on the training window and calibrated (sigmoid) on the validation window;
+    `TooFewLabels` when either window holds one class only."""
+    require_both_classes(split, label)
     pipeline = build_pipeline(numeric, categorical, seed=seed)
     pipeline.fit(split.train[numeric + categorical], split.train[label].astype(bool))
     calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")

@@ -16,15 +16,28 @@ import pandas as pd
 from lakehouse.delta_io import DeltaLake
 from ml.maintenance import MaintenanceEvaluation
 from ml.quality import QualityEvaluation
+from ml.training import TooFewLabels
 
 
 @dataclass
 class SimulatorEvaluation:
-    maintenance: MaintenanceEvaluation
-    quality: QualityEvaluation
+    maintenance: MaintenanceEvaluation | str  # the evaluation, or why the model could not be trained
+    quality: QualityEvaluation | str
 
     def lines(self) -> list[str]:
-        m, q = self.maintenance, self.quality
+        out: list[str] = []
+        if isinstance(self.maintenance, str):
+            out.append(f"maintenance (breakdown within 24 h): not evaluated: {self.maintenance}")
+        else:
+            out += self._maintenance_lines(self.maintenance)
+        if isinstance(self.quality, str):
+            out.append(f"quality (scrap share >= 4 %): not evaluated: {self.quality}")
+        else:
+            out += self._quality_lines(self.quality)
+        return out
+
+    @staticmethod
+    def _maintenance_lines(m: MaintenanceEvaluation) -> list[str]:
         out = [f"maintenance (breakdown within 24 h), test window from {m.split.test_start:%Y-%m-%d %H:%M}, "
                f"{m.reports['model'].rows} machine-hours, {m.reports['model'].positives} positive"]
         for name, report in m.reports.items():
@@ -38,8 +51,12 @@ class SimulatorEvaluation:
                    f"model/naive PR-AUC {m.model_to_naive:.2f} (goal >= 1.5)")
         out.append("  top features (permutation, PR-AUC drop): "
                    + ", ".join(f"{k} {v:.3f}" for k, v in m.importance.head(5).items()))
-        out.append(f"quality (scrap share >= 4 %), test window from {q.split.test_start:%Y-%m-%d %H:%M}, "
-                   f"{q.reports['model'].rows} work orders, {q.reports['model'].positives} positive")
+        return out
+
+    @staticmethod
+    def _quality_lines(q: QualityEvaluation) -> list[str]:
+        out = [f"quality (scrap share >= 4 %), test window from {q.split.test_start:%Y-%m-%d %H:%M}, "
+                   f"{q.reports['model'].rows} work orders, {q.reports['model'].positives} positive"]
         for name, report in q.reports.items():
             out.append(f"  {name:<17} PR-AUC {report.pr_auc:.3f}  ROC-AUC {report.roc_auc:.3f}  "
                        + (f"Brier {report.brier:.4f}  " if report.brier is not None else "")
@@ -61,11 +78,19 @@ def evaluate_lake(lake: DeltaLake, truth_dir: Path, *, seed: int = 0) -> Simulat
     hours = machine_hour_rows(lake).to_pandas()
     machine_truth = pd.read_parquet(truth_dir / "machine_hours.parquet")
     oracle = maintenance.oracle_probability(hours, machine_truth)
-    maintenance_result = maintenance.train_and_evaluate(hours, breakdown_starts(lake), oracle=oracle, seed=seed)
+    maintenance_result: MaintenanceEvaluation | str
+    try:
+        maintenance_result = maintenance.train_and_evaluate(hours, breakdown_starts(lake), oracle=oracle, seed=seed)
+    except TooFewLabels as reason:
+        maintenance_result = str(reason)
     orders = work_order_rows(lake).to_pandas()
     chunks = pd.read_parquet(truth_dir / "production_chunks.parquet")
-    quality_result = quality.train_and_evaluate(orders, inspections(lake),
-                                                oracle=quality.oracle_probability(orders, chunks), seed=seed)
+    quality_result: QualityEvaluation | str
+    try:
+        quality_result = quality.train_and_evaluate(orders, inspections(lake),
+                                                    oracle=quality.oracle_probability(orders, chunks), seed=seed)
+    except TooFewLabels as reason:
+        quality_result = str(reason)
     return SimulatorEvaluation(maintenance_result, quality_result)
 
 

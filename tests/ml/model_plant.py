@@ -33,4 +33,7 @@ def evaluated(root: Path):
     from plantlake.model_evaluation import evaluate_lake
 
     lake, plant = model_plant(root)
-    return evaluate_lake(lake, plant / "truth")
+    result = evaluate_lake(lake, plant / "truth")
+    assert not isinstance(result.maintenance, str), result.maintenance
+    assert not isinstance(result.quality, str), result.quality
+    return result
