@@ -169,13 +169,17 @@ def orders_to_recompute(orders: Frame, supplier_lots: Frame, inspections: Frame,
 
 
 def work_order_features(inspections: Frame, consumption: Frame, edges: Frame, *,
-                        high_scrap_share: float = HIGH_SCRAP_SHARE, only: Frame | None = None) -> Frame:
-    """The gold rows: process and genealogy features per work order with the scrap label (only the orders whose
-    `work_order_id` is in `only`, when given: `orders_to_recompute`)."""
+                        high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
+    """The gold rows: process and genealogy features per work order with the scrap label."""
     process = work_order_process_features(inspections)
     lots = input_supplier_lots(process, consumption, edges)
-    if only is not None:
-        process = process.join(only.select("work_order_id"), on="work_order_id", how="semi")
-    genealogy = genealogy_features(process, lots, inspections, high_scrap_share=high_scrap_share)
-    return process.join(genealogy, on="work_order_id", how="left").with_columns(
+    return order_rows(process, lots, inspections, high_scrap_share=high_scrap_share)
+
+
+def order_rows(orders: Frame, supplier_lots: Frame, inspections: Frame, *,
+               high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
+    """The gold rows of `orders` (`work_order_process_features` rows, all or some) from every order's
+    `supplier_lots` (`input_supplier_lots`) and the inspections."""
+    genealogy = genealogy_features(orders, supplier_lots, inspections, high_scrap_share=high_scrap_share)
+    return orders.join(genealogy, on="work_order_id", how="left").with_columns(
         (nw.col("scrap_share") >= high_scrap_share).alias("is_high_scrap"))

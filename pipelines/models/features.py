@@ -12,7 +12,7 @@ refresh.py`: Delta versions of the inputs, logged in `refresh_log`) and replaces
 - work orders: the orders `ml.features.quality.orders_to_recompute` names (see that module for why) are recomputed
   and replaced (MERGE).
 A first run, or run config `{"full_refresh": true}`, rebuilds both tables in full; the result is the same either
-way (tested), and a run with no changed input writes nothing.
+way (tested: decimals to 1e-12, as between two full rebuilds), and a run with no changed input writes nothing.
 """
 
 from datetime import datetime, timedelta

@@ -13,7 +13,7 @@ from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake
 from lakehouse.engines import collect_arrow
 from ml.features.maintenance import breakdown_labels, hourly_signal_stats, machine_hour_features
-from ml.features.quality import (input_supplier_lots, orders_to_recompute, work_order_features,
+from ml.features.quality import (input_supplier_lots, order_rows, orders_to_recompute, work_order_features,
                                  work_order_process_features)
 
 MAINTENANCE_SOURCES = ("machine_signals", "mes_equipment_states", "oee_by_machine_shift")
@@ -94,14 +94,15 @@ def work_order_rows(lake: DeltaLake, *, changed_since: datetime | None = None) -
     """Features per work order (only the orders whose row inputs changed from `changed_since` on can change,
     when given: `ml.features.quality.orders_to_recompute`)."""
     frames = quality_frames(lake)
-    only = None
-    if changed_since is not None:
+    if changed_since is None:
+        rows = work_order_features(frames["inspections"], frames["consumption"], frames["edges"])
+    else:
         inspected, consumed, edges = frames["inspections"], frames["consumption"], frames["edges"]
         orders = _collected(work_order_process_features(inspected))  # each used several times: computed once
         lots = _collected(input_supplier_lots(orders, consumed, edges))
         stored = nw.from_native(lake.scan("work_order_quality_features").select("work_order_id", "predicted_at"))
-        only = _collected(orders_to_recompute(orders, lots, inspected, consumed, edges, stored, changed_since))
-    rows = work_order_features(frames["inspections"], frames["consumption"], frames["edges"], only=only)
+        only = orders_to_recompute(orders, lots, inspected, consumed, edges, stored, changed_since)
+        rows = order_rows(orders.join(_collected(only), on="work_order_id", how="semi"), lots, inspected)
     return pl.from_arrow(collect_arrow(rows)).sort("predicted_at", "work_order_id")
 
 
