@@ -26,6 +26,12 @@ MACHINE_HOUR_FEATURES = pa.schema([
     ("speed_vs_7d", _f), ("last_shift_availability", _f), ("last_shift_performance", _f),
     ("last_shift_quality", _f), ("is_breakdown_within_horizon", _b)])
 
+MACHINE_HOUR_SIGNAL_STATS = pa.schema([
+    pa.field("machine_id", _s, nullable=False), pa.field("hour_start_at", _utc, nullable=False),
+    pa.field("hour_date", pa.date32(), nullable=False), ("run_share", _f),
+    *((f"{name}_{part}", _f if part != "n" else pa.int64()) for name in _SIGNALS for part in ("sum", "n", "max")),
+    ("breakdown_starts", pa.int64()), ("maintenance_starts", pa.int64()), ("micro_stops", pa.int64())])
+
 WORK_ORDER_QUALITY_FEATURES = pa.schema([
     pa.field("work_order_id", _s, nullable=False), pa.field("predicted_at", _utc, nullable=False),
     ("first_machine_id", _s), ("material_code", _s), ("inspected_units", _f), ("scrap_units", _f),
@@ -36,6 +42,12 @@ WORK_ORDER_QUALITY_FEATURES = pa.schema([
     ("input_lot_high_scrap_order_share_max", _f), ("is_high_scrap", _b)])
 
 TABLES = [
+    TableSpec("machine_hour_signal_stats", "silver", MACHINE_HOUR_SIGNAL_STATS,
+              "Per machine and hour with signal samples (ml.features.maintenance.hourly_signal_stats): sums, "
+              "counts and maxima of each condition tag while running, the running share and the hour's breakdown, "
+              "planned-maintenance and micro-stop starts. Each hour depends only on its own samples and events, so "
+              "the machine_hour_features refresh recomputes just the event dates whose inputs changed.",
+              ("machine_id", "hour_start_at"), partition_by=("hour_date",)),
     TableSpec("machine_hour_features", "gold", MACHINE_HOUR_FEATURES,
               "Predictive-maintenance features per machine and hour (ml.features.maintenance): rolling means and "
               "slopes of vibration, temperature, motor current and speed while running over 4-48 h, run hours "

@@ -13,10 +13,29 @@ inspections so far). Every feature uses only data with event time up to `predict
   through it scraps) and the share of them at or above the high-scrap threshold, worst supplier lot of the
   order (so a sound lot that shares orders with an off-spec one is told apart by its other, sound orders);
 - label: `scrap_share` = scrapped / inspected units of w, and `is_high_scrap` = scrap_share >= threshold.
+
+Incremental refresh (`orders_to_recompute`): when inputs change from event time T on (new or late inspections,
+consumption or genealogy edges, all with event time >= T), the orders whose row can change are
+- every order with `predicted_at` >= T: a new inspection of an order moves its `predicted_at` to at least the
+  inspection's time, and every other changed input only counts for orders whose `predicted_at` is at or after it
+  (consumption and edges up to `predicted_at`, other orders' inspections strictly before it);
+- every order through a supplier lot that one of those orders gained: an order's supplier lots are found as of
+  its own `predicted_at`, so when a changed order's `predicted_at` moves on it can gain a lot (an input consumed
+  after its earlier last inspection, or a new edge), and an order inspected before T through that lot now counts
+  the changed order's earlier inspections in its lot history (only an order whose `predicted_at` is after the
+  changed order's first inspection: a history holds inspections before the order's own `predicted_at`). The lots
+  it had are those found as of the earlier of its stored `predicted_at` and just before T (inputs before T are as
+  they were, and lots only accumulate), so the lots gained are its lots now minus those; an order with no stored
+  row had no inspection before T and adds nothing to earlier orders' history.
+Any other order (`predicted_at` < T, through no lot a changed order gained before it) reads only rows before T that
+are as they were, so its stored row stays. Sharing a lot alone is not enough to recompute: with few supplier lots
+every order shares one with a recent order. This assumes the inputs only grow (rows are added, not deleted or
+edited in place), which is how bronze lands; a full refresh covers anything else.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import narwhals as nw
@@ -126,11 +145,41 @@ def genealogy_features(orders: Frame, supplier_lots: Frame, inspections: Frame, 
     ).drop("_scrap")
 
 
+def orders_to_recompute(orders: Frame, supplier_lots: Frame, inspections: Frame, consumption: Frame, edges: Frame,
+                        stored: Frame, since: datetime) -> Frame:
+    """`work_order_id` of the orders whose features can change when inputs change from `since` on (module doc).
+
+    orders and supplier_lots: as now (`work_order_process_features`, `input_supplier_lots`); stored: the
+    work_order_id and predicted_at of the rows stored before the change."""
+    changed = orders.filter(nw.col("predicted_at") >= since).select("work_order_id", "predicted_at")
+    before = since - timedelta(microseconds=1)
+    seen = changed.join(stored.select("work_order_id", nw.col("predicted_at").alias("_stored_at")),
+                        on="work_order_id", how="inner").select(
+        "work_order_id", nw.when(nw.col("_stored_at") < nw.lit(before)).then(nw.col("_stored_at"))
+        .otherwise(nw.lit(before)).alias("predicted_at"))
+    lots_then = input_supplier_lots(seen, consumption, edges).select("work_order_id", "supplier_lot")
+    first_inspected = inspections.group_by("work_order_id").agg(nw.col("occurred_at").min().alias("_first_at"))
+    gained = (supplier_lots.join(seen.select("work_order_id"), on="work_order_id", how="semi")
+              .select("work_order_id", "supplier_lot").join(lots_then, on=["work_order_id", "supplier_lot"], how="anti")
+              .join(first_inspected, on="work_order_id", how="inner")
+              .group_by("supplier_lot").agg(nw.col("_first_at").min()))
+    sharing = (supplier_lots.join(gained, on="supplier_lot", how="inner").join(orders, on="work_order_id", how="inner")
+               .filter(nw.col("predicted_at") > nw.col("_first_at")).select("work_order_id"))
+    return nw.concat([changed.select("work_order_id"), sharing], how="vertical").unique()
+
+
 def work_order_features(inspections: Frame, consumption: Frame, edges: Frame, *,
                         high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
     """The gold rows: process and genealogy features per work order with the scrap label."""
     process = work_order_process_features(inspections)
     lots = input_supplier_lots(process, consumption, edges)
-    genealogy = genealogy_features(process, lots, inspections, high_scrap_share=high_scrap_share)
-    return process.join(genealogy, on="work_order_id", how="left").with_columns(
+    return order_rows(process, lots, inspections, high_scrap_share=high_scrap_share)
+
+
+def order_rows(orders: Frame, supplier_lots: Frame, inspections: Frame, *,
+               high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
+    """The gold rows of `orders` (`work_order_process_features` rows, all or some) from every order's
+    `supplier_lots` (`input_supplier_lots`) and the inspections."""
+    genealogy = genealogy_features(orders, supplier_lots, inspections, high_scrap_share=high_scrap_share)
+    return orders.join(genealogy, on="work_order_id", how="left").with_columns(
         (nw.col("scrap_share") >= high_scrap_share).alias("is_high_scrap"))

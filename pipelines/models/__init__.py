@@ -12,7 +12,7 @@ MODEL_CHECKS = [*FEATURE_CHECKS, *TRAINING_CHECKS, *SCORING_CHECKS]
 
 weekly_model_training = dg.define_asset_job(
     "weekly_model_training", selection=dg.AssetSelection.groups("models"), tags=lake_writer_tags(),
-    description="Rebuild the model features, train both models (a new registry version each), let the champion "
+    description="Refresh the model features, train both models (a new registry version each), let the champion "
                 "checks decide, and rescore machine_risk and quality_risk.")
 weekly_training_schedule = dg.ScheduleDefinition(
     job=weekly_model_training, cron_schedule="0 3 * * 1", execution_timezone="UTC",
