@@ -53,7 +53,9 @@ def collect_arrow(frame: nw.LazyFrame[Any] | nw.DataFrame[Any]) -> pa.Table:
 
 
 def _spark_safe(data: pa.Table) -> pa.Table:
-    """Spark has no unsigned or view types; widen them so createDataFrame keeps every value."""
+    """Spark has no unsigned or view types; widen them so createDataFrame keeps every value. A column without
+    chunks (an empty table) gets one empty chunk: PySpark rebuilds nested columns chunk by chunk and cannot
+    rebuild one from none."""
     fields = []
     for field in data.schema:
         t = field.type
@@ -62,4 +64,9 @@ def _spark_safe(data: pa.Table) -> pa.Table:
         elif pa.types.is_large_string(t) or t == pa.string_view():
             t = pa.string()
         fields.append(pa.field(field.name, t, field.nullable))
-    return data.cast(pa.schema(fields))
+    schema = pa.schema(fields)
+    data = data.cast(schema)
+    if any(column.num_chunks == 0 for column in data.columns):
+        data = pa.Table.from_arrays([column if column.num_chunks else pa.chunked_array([pa.array([], f.type)], f.type)
+                                     for column, f in zip(data.columns, schema)], schema=schema)
+    return data

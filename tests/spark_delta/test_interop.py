@@ -232,3 +232,23 @@ def test_optimize_and_vacuum_by_either_side_leave_the_table_readable_by_the_othe
     assert len(list(Path(uri).rglob("*.parquet"))) == 2  # one per day left
     assert_frame_equal(spark_read(spark_delta, uri), want, check_dtypes=False)
     assert want.height == 15
+
+
+def test_an_empty_table_with_a_list_column_is_written_by_spark_and_read_by_delta_rs(spark_delta: Any,
+                                                                                      tmp_path: Path) -> None:
+    """gold.quality_risk holds a list column and is written empty while no model is champion: PySpark rebuilds
+    nested columns chunk by chunk, so an empty frame (no chunks) must reach it with one empty chunk."""
+    lake = SparkDeltaLake(tmp_path, spark_delta)
+    empty = pl.from_arrow(lake.spec("quality_risk").schema.empty_table())
+    assert isinstance(empty, pl.DataFrame) and empty.schema["produced_lot_ids"] == pl.List(pl.String)
+    assert lake.overwrite("quality_risk", empty).rows_written == 0
+    assert DeltaLake(tmp_path).read_arrow("quality_risk").num_rows == 0
+    one = pl.DataFrame({"work_order_id": ["WO-1"], "produced_lot_ids": [["LOT-1", "LOT-2"]]})
+    row = empty.vstack(one.select(pl.all(), *[pl.lit(None, empty.schema[c]).alias(c) for c in empty.columns
+                                              if c not in one.columns]).select(empty.columns)
+                       .with_columns(pl.lit(False).alias("is_open"), pl.lit(0.5).alias("high_scrap_risk"),
+                                     pl.lit("m").alias("model_name"), pl.lit("1").alias("model_version"),
+                                     pl.lit(datetime(2026, 1, 5, tzinfo=timezone.utc)).alias("predicted_at"),
+                                     pl.lit(datetime(2026, 1, 5, tzinfo=timezone.utc)).alias("scored_at")))
+    lake.overwrite("quality_risk", row)
+    assert DeltaLake(tmp_path).read_arrow("quality_risk").column("produced_lot_ids").to_pylist() == [["LOT-1", "LOT-2"]]
