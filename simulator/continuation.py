@@ -48,7 +48,7 @@ from .planning import plan_day
 from .production_output import putaway_production_lot
 from .warehouse import LineSide, Warehouse
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: the thermal fault fields of MachineState
 STATE_FILE = Path("state") / "simulation_state.json"
 # PlantModel attributes rebuilt from the config and master data (not stored)
 DERIVED_MODEL_ATTRIBUTES = frozenset({"cfg", "master", "tz", "day", "calendar", "flow", "logistics", "day_hooks",

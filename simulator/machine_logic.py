@@ -2,9 +2,24 @@
 
 Physics of one work cell:
 - Wear grows with running time (about 1.0 per 45 running hours, faster at speed loss).
-  Breakdown hazard per running hour is 0.004 + 0.35 * wear^2; a repair multiplies
-  wear by 0.3 and planned maintenance (done at shift start when wear >= 0.55) resets it
-  to 0. Vibration, temperature and motor current rise with wear (see `signals`).
+  Its breakdown hazard per running hour is 0.004 + 0.35 * wear^2; the repair after a wear
+  breakdown (bearing failure or hydraulic leak) multiplies wear by 0.3 and planned
+  maintenance (done at shift start when wear >= 0.55) resets it to 0. Vibration,
+  temperature and motor current rise with wear (see `signals`).
+- A second failure mode apart from wear: a thermal fault of the spindle or its drive
+  (failing cooling, a degrading drive) starts at random, on average once per 20 running
+  hours without a fault (exponential in running time, from the machine's own stream
+  `fault_rng`, so a plant is the same as without the mode until its first fault). Its
+  level grows from 0 by 1 per 20-40 running hours (drawn per fault) and adds
+  0.6 * level^2 to the breakdown hazard (`risk_truth`): it breaks the machine after
+  about 15 running hours (a day or two) in the median. Planned maintenance, a mechanical
+  service triggered by wear, clears it only when it has grown to 0.5 (the machine visibly
+  runs hot); the repair after the breakdown it causes (spindle overheat or drive fault)
+  clears it and leaves wear as it is. About 40 % of the breakdowns are thermal. It heats
+  the machine and raises the motor current but does not shake it: a vibration alarm
+  does not see it (see `signals`).
+- Each breakdown draw uses the total hazard; which mode broke the machine is drawn in
+  proportion to the two terms.
 - Process temperature deviation from setpoint follows a mean-reverting random walk and
   pressure has occasional excursions; the defect probability per unit is
   0.003 + 0.012 * deviation^2 + 0.1 * max(0, |pressure - 6 bar| - 0.3).
@@ -20,27 +35,56 @@ from . import flow_truth
 from .catalog import MATERIALS_BY_ID
 from .dispatching import next_in_queue
 from .plant_state import STATE_CODES, WAKEABLE_REASONS, MachineState, OperationResult
-from .risk_truth import extra_defects, offspec_defect_probability
+from .risk_truth import extra_defects, offspec_defect_probability, thermal_hazard_per_run_h
 
 CHUNK_S = 900.0
 MICRO_STOPS_PER_RUN_H = 0.5
 WEAR_PER_RUN_H = 1.0 / 45.0
 PM_WEAR_THRESHOLD = 0.55
 FAILURE_MODES = ("bearing_failure", "spindle_overheat", "hydraulic_leak", "drive_fault")
+WEAR_FAILURE_MODES = FAILURE_MODES[0::2]
+THERMAL_FAILURE_MODES = FAILURE_MODES[1::2]
+THERMAL_FAULTS_PER_RUN_H = 1.0 / 20.0
+THERMAL_FAULT_DEVELOP_H = (20.0, 40.0)  # running hours for the level to grow by 1
+THERMAL_FAULT_FOUND_AT = 0.5  # planned maintenance finds (and clears) a fault from this level on
+
+
+def start_fault_clock(machine: MachineState) -> None:
+    """No thermal fault; draw the running hours until the next one starts."""
+    machine.thermal_fault = 0.0
+    machine.thermal_growth_per_h = 0.0
+    machine.thermal_onset_in_h = float(machine.fault_rng.exponential(1.0 / THERMAL_FAULTS_PER_RUN_H))
+
+
+def _advance_thermal_fault(machine: MachineState, run_h: float) -> None:
+    """Start or grow the thermal fault over `run_h` running hours."""
+    if machine.thermal_growth_per_h == 0.0:
+        machine.thermal_onset_in_h -= run_h
+        if machine.thermal_onset_in_h >= 0.0:
+            return
+        machine.thermal_growth_per_h = 1.0 / float(machine.fault_rng.uniform(*THERMAL_FAULT_DEVELOP_H))
+        run_h = -machine.thermal_onset_in_h
+        machine.thermal_onset_in_h = 0.0
+    machine.thermal_fault += run_h * machine.thermal_growth_per_h
 
 
 def idle_attrs(machine: MachineState) -> tuple:
-    return (0.0, 0, 0, machine.cum_good, machine.cum_bad, machine.wear, machine.wear, machine.drift, 0.0)
+    return (0.0, 0, 0, machine.cum_good, machine.cum_bad, machine.wear, machine.wear, machine.drift, 0.0,
+            machine.thermal_fault, machine.thermal_fault)
 
 
 def close_segment(model, machine: MachineState, now: float) -> None:
-    """Emit the open segment [seg_start, now) as signal segment and truth interval."""
+    """Emit the open segment [seg_start, now) as signal segment and truth interval.
+
+    A segment is (start, end, state code, speed/min, good, bad, good_start, bad_start, wear_start, wear_end,
+    setpoint deviation, pressure, thermal_fault_start, thermal_fault_end) (`signals`, `risk_truth`)."""
     if now <= machine.seg_start:
         return
-    speed, good, bad, good_start, bad_start, wear_start, wear_end, deviation, pressure = machine.seg_attrs
+    (speed, good, bad, good_start, bad_start, wear_start, wear_end, deviation, pressure,
+     fault_start, fault_end) = machine.seg_attrs
     model.day.segments[machine.machine_id].append(
         (machine.seg_start, now, STATE_CODES[machine.seg_state], speed, good, bad, good_start, bad_start,
-         wear_start, wear_end, deviation, pressure))
+         wear_start, wear_end, deviation, pressure, fault_start, fault_end))
     flow_truth.account_segment(machine, machine.seg_start, now)
     last = model.day.last_interval.get(machine.machine_id)
     if last is not None and last[1] == machine.seg_state and last[2] == machine.seg_reason and last[4] == machine.seg_start:
@@ -85,14 +129,18 @@ def _handle_transitions(model, machine: MachineState, now: float) -> None:
         if kind == "breakdown":
             machine.repair_until = now + duration
             machine.breakdown_started_at = now
-            machine.failure_mode = FAILURE_MODES[int(machine.rng.integers(len(FAILURE_MODES)))]
+            modes = THERMAL_FAILURE_MODES if machine.breakdown_cause == "thermal" else WEAR_FAILURE_MODES
+            machine.failure_mode = modes[int(machine.rng.integers(len(FAILURE_MODES))) // 2]
         else:
             machine.micro_until = now + duration
     if machine.repair_until is not None and now >= machine.repair_until:
         model.day.breakdowns.append((machine.machine_id, machine.breakdown_started_at, now, "breakdown",
                                      machine.failure_mode))
         machine.repair_until = None
-        machine.wear *= 0.3
+        if machine.breakdown_cause == "thermal":
+            start_fault_clock(machine)
+        else:
+            machine.wear *= 0.3
     if machine.current is not None and machine.op_completed >= machine.op_input:
         _complete_operation(model, machine, now)
     elif machine.inspection[0] >= 3600.0:
@@ -123,6 +171,8 @@ def _decide(model, machine: MachineState, now: float) -> tuple[str, str, float, 
         attrs = idle_attrs(machine)
         if machine.pm_remaining_s == 0.0:
             machine.wear = 0.0
+            if machine.thermal_fault >= THERMAL_FAULT_FOUND_AT:
+                start_fault_clock(machine)
         return "planned_stop", "planned_maintenance", now + duration, attrs
     if machine.changeover_remaining_s > 0:
         duration = min(machine.changeover_remaining_s, boundary - now)
@@ -174,7 +224,9 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
         speed_factor += float(rng.uniform(0.10, 0.35))
     cycle_s = ideal * speed_factor * flow_truth.slowdown_factor(model, machine)
     t_finish = (machine.op_input - machine.op_progress) * cycle_s
-    t_breakdown = float(rng.exponential(3600.0 / (0.004 + 0.35 * machine.wear ** 2)))
+    wear_hazard = 0.004 + 0.35 * machine.wear ** 2
+    thermal_hazard = float(thermal_hazard_per_run_h(machine.thermal_fault))
+    t_breakdown = float(rng.exponential(3600.0 / (wear_hazard + thermal_hazard)))
     t_micro = float(rng.exponential(3600.0 / MICRO_STOPS_PER_RUN_H))
     duration = min(boundary - now, CHUNK_S, t_finish, t_breakdown, t_micro)
     if duration == t_finish:
@@ -202,8 +254,9 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     machine.op_completed += units
     machine.op_good += good
     machine.op_scrap += bad
-    wear_start = machine.wear
+    wear_start, fault_start = machine.wear, machine.thermal_fault
     machine.wear += duration / 3600.0 * WEAR_PER_RUN_H * speed_factor
+    _advance_thermal_fault(machine, duration / 3600.0)
     inspection = machine.inspection
     inspection[0] += duration
     inspection[1] += units
@@ -224,9 +277,12 @@ def _run_chunk(model, machine: MachineState, now: float, boundary: float) -> tup
     if duration < t_finish:
         if duration == t_breakdown:
             machine.pending_stop = ("breakdown", float(rng.lognormal(math.log(2400.0), 0.5)))
+            is_thermal = thermal_hazard > 0.0 and machine.fault_rng.random() * (wear_hazard + thermal_hazard) >= wear_hazard
+            machine.breakdown_cause = "thermal" if is_thermal else "wear"
         elif duration == t_micro:
             machine.pending_stop = ("micro", float(rng.uniform(30.0, 240.0)))
-    attrs = (60.0 / cycle_s, good, bad, good_start, bad_start, wear_start, machine.wear, deviation, pressure)
+    attrs = (60.0 / cycle_s, good, bad, good_start, bad_start, wear_start, machine.wear, deviation, pressure,
+             fault_start, machine.thermal_fault)
     return "running", "producing", now + duration, attrs
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .catalog import MATERIALS_BY_ID, unit_factor_to_base
 from .config import PlantConfig
 from .logistics import Logistics
-from .machine_logic import close_segment, machine_event
+from .machine_logic import close_segment, machine_event, start_fault_clock
 from .material_flow import MaterialFlow
 from .material_supply import MaterialSupply
 from .planning import schedule_planning
@@ -85,6 +85,8 @@ class PlantModel:
             state = MachineState(machine, line, position, np.random.default_rng([cfg.seed, 20, index]))
             state.seg_start = self.now
             state.wear = float(state.rng.uniform(0.0, 0.4))
+            state.fault_rng = np.random.default_rng([cfg.seed, 21, index])  # the thermal fault (machine_logic)
+            start_fault_clock(state)
             self.machines[machine] = state
         self.day: DayRecords | None = None
         self.calendar: DayCalendar | None = None

@@ -66,7 +66,7 @@ class MachineState:
     seg_start: float = 0.0
     seg_state: str = "idle"
     seg_reason: str = "not_scheduled"
-    seg_attrs: tuple = (0.0, 0, 0, 0.0, 0.0, 0.0)  # speed/min, good, bad, wear_end, dev, pressure
+    seg_attrs: tuple = (0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # machine_logic.close_segment
     seg_counts_start: tuple[int, int] = (0, 0)
     seg_wear_start: float = 0.0
     wear: float = 0.0
@@ -74,6 +74,14 @@ class MachineState:
     repair_until: float | None = None
     breakdown_started_at: float = 0.0
     failure_mode: str = ""
+    breakdown_cause: str = ""  # "wear" or "thermal": what caused the pending or running breakdown
+    # the thermal (spindle overheat / drive) fault, apart from wear (machine_logic): its own random stream,
+    # its level (0 = none), how fast it grows per running hour (0 = no fault) and the running hours until the
+    # next one starts
+    fault_rng: np.random.Generator | None = None
+    thermal_fault: float = 0.0
+    thermal_growth_per_h: float = 0.0
+    thermal_onset_in_h: float = 0.0
     pending_stop: tuple[str, float] | None = None
     micro_until: float | None = None
     pm_remaining_s: float = 0.0

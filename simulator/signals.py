@@ -7,7 +7,9 @@ with machine_id, tag, source_at (UTC, microseconds), value (float64), status_cod
 - state: 0 idle, 1 running, 2 planned stop, 3 unplanned stop
 - good_count / bad_count: cumulative counters since simulation start
 - speed_per_min: actual units per minute while running, else 0
-- temperature_c, vibration_mm_s, motor_current_a: rise with running and with wear
+- temperature_c, vibration_mm_s, motor_current_a: rise with running and with wear; the thermal
+  (spindle / drive) fault of `machine_logic` raises temperature (+18 C per unit of fault level)
+  and motor current (+3.5 A per unit) while running, not vibration
 - setpoint_deviation_c, pressure_bar: process parameters that drive the defect rate
 
 About 0.02 % of temperature and vibration samples are sensor dropouts with status
@@ -27,6 +29,8 @@ TAGS: tuple[str, ...] = ("state", "good_count", "bad_count", "speed_per_min", "t
 STATUS_GOOD = 0
 STATUS_BAD = 0x80000000
 DROPOUT_PROBABILITY = 0.0002
+THERMAL_TEMPERATURE_C = 18.0  # per unit of thermal fault level, while running
+THERMAL_CURRENT_A = 3.5
 
 SIGNAL_SCHEMA = pa.schema([
     ("machine_id", pa.dictionary(pa.int32(), pa.string())),
@@ -40,9 +44,9 @@ SIGNAL_SCHEMA = pa.schema([
 def sample_machine(segments: np.ndarray, times: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Tag values (len(TAGS) x len(times)) and status codes for one machine.
 
-    segments: float array (n, 12) of (start, end, state_code, speed_per_min, good, bad,
-    good_start, bad_start, wear_start, wear_end, setpoint_deviation, pressure), sorted by
-    start and covering the sampled times.
+    segments: float array (n, 14) of (start, end, state_code, speed_per_min, good, bad,
+    good_start, bad_start, wear_start, wear_end, setpoint_deviation, pressure,
+    thermal_fault_start, thermal_fault_end), sorted by start and covering the sampled times.
     """
     index = np.clip(np.searchsorted(segments[:, 0], times, side="right") - 1, 0, len(segments) - 1)
     seg = segments[index]
@@ -52,6 +56,7 @@ def sample_machine(segments: np.ndarray, times: np.ndarray, rng: np.random.Gener
     running = (state == 1).astype(np.float64)
     stopped_unplanned = (state == 3).astype(np.float64)
     wear = seg[:, 8] + (seg[:, 9] - seg[:, 8]) * fraction
+    fault = seg[:, 12] + (seg[:, 13] - seg[:, 12]) * fraction
     n = len(times)
     speed = seg[:, 3] * (1.0 + rng.normal(0.0, 0.01, n)) * running
     values = np.empty((len(TAGS), n))
@@ -59,10 +64,10 @@ def sample_machine(segments: np.ndarray, times: np.ndarray, rng: np.random.Gener
     values[1] = seg[:, 6] + np.floor(seg[:, 4] * fraction)
     values[2] = seg[:, 7] + np.floor(seg[:, 5] * fraction)
     values[3] = np.round(speed, 3)
-    values[4] = np.round(24.0 + running * (14.0 + 12.0 * wear) + stopped_unplanned * 5.0
+    values[4] = np.round(24.0 + running * (14.0 + 12.0 * wear + THERMAL_TEMPERATURE_C * fault) + stopped_unplanned * 5.0
                          + rng.normal(0.0, 0.3, n), 3)
     values[5] = np.round(0.3 + running * (1.5 + 7.0 * wear ** 2) + np.abs(rng.normal(0.0, 0.08, n)), 4)
-    values[6] = np.round(0.6 + running * (5.0 + 0.05 * speed + 3.0 * wear) + rng.normal(0.0, 0.12, n), 3)
+    values[6] = np.round(0.6 + running * (5.0 + 0.05 * speed + 3.0 * wear + THERMAL_CURRENT_A * fault) + rng.normal(0.0, 0.12, n), 3)
     values[7] = np.round(seg[:, 10] + rng.normal(0.0, 0.08, n), 3)
     values[8] = np.round(np.where(running > 0, seg[:, 11] + rng.normal(0.0, 0.03, n), 0.2 + rng.normal(0.0, 0.02, n)), 3)
     status = np.zeros((len(TAGS), n), dtype=np.uint32)

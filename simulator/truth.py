@@ -85,7 +85,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     # the true risk (simulator.risk_truth): the oracle models are compared with
     "machine_hours": pa.schema([("machine_id", pa.string()), ("hour_start_at", TS), ("run_s", pa.float64()),
                                 ("wear_end", pa.float64()), ("hazard_per_run_h", pa.float64()),
-                                ("expected_breakdowns", pa.float64())]),
+                                ("expected_breakdowns", pa.float64()), ("thermal_fault", pa.float64())]),
     "production_chunks": pa.schema([("machine_id", pa.string()), ("work_order_id", pa.string()),
                                     ("started_at", TS), ("ended_at", TS), ("units", pa.int64()),
                                     ("defective_units", pa.int64()), ("defect_probability", pa.float64()),

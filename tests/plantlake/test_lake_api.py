@@ -277,7 +277,16 @@ def test_trace_graph_has_the_nodes_and_edges_of_the_trace(lake: Lake, shipped_lo
     assert graph.graph["root"] == shipped_lot and graph.nodes[shipped_lot]["relation"] == "root"
     assert_frame_equal(lake.trace(shipped_lot, direction=direction), result.nodes)  # type: ignore[arg-type]
     limited = lake.trace(shipped_lot, direction=direction, max_depth=1)  # type: ignore[arg-type]
-    assert_frame_equal(limited, result.nodes.filter(pl.col("depth") <= 1))
+    assert_frame_equal(limited.drop("share"), result.nodes.filter(pl.col("depth") <= 1).drop("share"))
+    # within one step only the direct edges count (transforms/genealogy/shares.py, rule 2): a lot consumed both
+    # directly and inside a subassembly of the root has a larger share in the whole trace than in this one
+    root_edges = result.edges.filter((pl.col("child_node_id") == shipped_lot)
+                                     | (pl.col("parent_node_id") == shipped_lot))
+    direct = pl.concat([root_edges.select(pl.col("parent_node_id").alias("node_id"), "fraction"),
+                        root_edges.select(pl.col("child_node_id").alias("node_id"), "fraction")]) \
+        .filter(pl.col("node_id") != shipped_lot).group_by("node_id").agg(pl.col("fraction").sum())
+    shares = limited.filter(pl.col("depth") == 1).join(direct, on="node_id", how="left")
+    assert shares.height == limited.height - 1 and (shares["share"] - shares["fraction"]).abs().max() < 1e-9
     if direction != "forward":  # a shipped lot's only descendants are its shipments, one edge away
         assert limited.height < result.nodes.height
 

@@ -75,9 +75,9 @@ def test_unreported_consumption_does_not_blind_the_forecast(unreported_plant):
     backflushed = evaluate_forecast(root, landing, horizon_s=8 * 3600.0)
     print("book:", book.summary(3600.0))
     print("backflushed:", backflushed.summary(3600.0))
-    assert backflushed.stops == book.stops == 4
-    assert book.predicted == 2  # the book counts on consumed material: half the stops come unannounced
-    assert backflushed.predicted == 4
+    assert backflushed.stops == book.stops == 8
+    assert book.predicted == 3  # the book counts on consumed material: most stops come unannounced
+    assert backflushed.predicted == 8
     assert backflushed.false_alarms_per_line_day <= 1.5 * book.false_alarms_per_line_day
 
 
@@ -102,7 +102,7 @@ def test_forecast_sees_most_shortage_stops_an_hour_ahead(plant):
     landing, root = plant
     quality = evaluate_forecast(root, landing, horizon_s=8 * 3600.0)
     print(quality.summary(3600.0))
-    assert quality.stops >= 4
+    assert quality.stops >= 3  # 3 on this plant since the thermal failure mode (4 before)
     assert quality.predicted_share >= SHARE_GOAL
     assert quality.forecasts == PLANT.days * 24 - 1
     assert 0 <= quality.false_alarms <= quality.alarms

@@ -198,7 +198,7 @@ def shipment_rows(out):
 
 def test_shipment_truth_matches_the_wms_rows(tmp_path):
     out = tmp_path / "plant"
-    simulate(small_config(days=40, signal_interval_s=3600), out)
+    simulate(small_config(days=45, signal_interval_s=3600), out)  # 45 days: late and short shipments
     shipments = read(out, "shipments")
     assert shipments.columns == ["shipment_id", "customer_id", "material_id", "ordered_quantity",
                                  "shipped_quantity", "due_at", "shipped_at", "is_on_time", "is_in_full"]
