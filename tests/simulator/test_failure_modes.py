@@ -30,7 +30,8 @@ def hourly(folder) -> pl.DataFrame:
             .filter(pl.col("state") == 1)
             .with_columns(pl.col("source_at").dt.truncate("1h").alias("hour_start_at"))
             .group_by("machine_id", "hour_start_at")
-            .agg(pl.col("temperature_c", "vibration_mm_s", "motor_current_a", "speed_per_min").mean()))
+            # a sensor dropout (simulator/signal_anomalies.py) reports no value: left out of the means
+            .agg(pl.col("temperature_c", "vibration_mm_s", "motor_current_a", "speed_per_min").fill_nan(None).mean()))
     truth = pl.read_parquet(folder / "truth" / "machine_hours.parquet")
     return truth.filter(pl.col("run_s") == 3600.0).join(wide, on=["machine_id", "hour_start_at"]).with_columns(
         # what the signals show beyond running and wear (signals.sample_machine)
