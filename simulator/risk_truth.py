@@ -6,9 +6,9 @@
   hazard integrated over the running time) and the thermal fault's level at the end of the hour.
 - `production_chunks`: per production chunk, the true defect probability of its units, including the part
   added by off-spec supplier lots (`offspec_defect_probability`).
-- `offspec_lots`: supplier lots that are off-spec. A share (`OFFSPEC_LOT_SHARE`, 15 %: about 6 of the 42
-  supplier lots a 60-day plant of 8 machines receives; at 6 % such a plant held 2, and whether a model's test
-  weeks held any was luck) of supplier lots, decided by a hash of the seed and the supplier lot code (no random stream is consumed, so every other
+- `offspec_lots`: supplier lots that are off-spec. A small share (`OFFSPEC_LOT_SHARE`, 6 %: about 2 of the 42
+  supplier lots a 60-day plant of 8 machines receives, so whether a model's test weeks hold one is luck; at 15 %
+  about half of all work orders crossed the 4 % scrap line, no plant's quality) of supplier lots, decided by a hash of the seed and the supplier lot code (no random stream is consumed, so every other
   output of a seed stays as it was until the first off-spec defect). Every operation of a work order that
   consumed such a lot, directly or inside a subassembly (lineage followed along the genealogy edges), gets
   `OFFSPEC_DEFECT_PROBABILITY` more defect probability. No single MES or WMS record shows it; only the
@@ -21,7 +21,7 @@ import hashlib
 
 import numpy as np
 
-OFFSPEC_LOT_SHARE = 0.15
+OFFSPEC_LOT_SHARE = 0.06
 OFFSPEC_DEFECT_PROBABILITY = 0.05
 HAZARD_BASE_PER_H = 0.004
 HAZARD_WEAR_COEFFICIENT = 0.35
