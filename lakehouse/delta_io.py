@@ -108,6 +108,12 @@ class DeltaLake:
         write_deltalake(self.uri(name), batch, mode="append")
         return WriteResult(spec.name, "append", batch.num_rows, batch.num_rows, self.version(name))
 
+    def unchanged(self, name: str) -> WriteResult:
+        """The result of a refresh that had nothing to write: no commit, the table (created empty when missing)
+        at its current version."""
+        self.create(name)
+        return WriteResult(self.spec(name).name, "none", 0, 0, self.version(name))
+
     def overwrite(self, name: str, data: Any) -> WriteResult:
         """Replace the whole table's contents (a new version; history keeps the old one)."""
         spec = self.spec(name)

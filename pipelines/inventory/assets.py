@@ -109,17 +109,12 @@ def fct_inventory_ledger(config: LedgerConfig, lake: LakeResource) -> dg.Materia
     elif scope.event_dates:
         result = extend_ledger(delta, scope.event_dates)
     else:
-        result = _unchanged(delta, "fct_inventory_ledger")
+        result = delta.unchanged("fct_inventory_ledger")
     log_refresh(delta, "fct_inventory_ledger", scope, result.rows_written)
     negative = delta.scan("fct_inventory_ledger").filter(pl.col("is_negative_balance")).select(pl.len())
     return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full,
                                           "event_dates_touched": len(scope.event_dates), "buckets": buckets,
                                           "negative_balance_lines": negative.collect().item()})
-
-
-def _unchanged(delta: DeltaLake, table: str) -> WriteResult:
-    delta.create(table)
-    return WriteResult(table, "none", 0, 0, delta.version(table))
 
 
 def _ledger_in_buckets(delta: DeltaLake, rows_per_bucket: int) -> tuple[WriteResult, int]:
@@ -150,7 +145,7 @@ def stock_on_hand_asset(config: RefreshConfig, lake: LakeResource) -> dg.Materia
     elif scope.event_dates and previous_version is not None:
         result = refresh_stock(delta, min(scope.event_dates), previous_version)
     else:
-        result = _unchanged(delta, "stock_on_hand")
+        result = delta.unchanged("stock_on_hand")
     log_refresh(delta, "stock_on_hand", scope, result.rows_written)
     return dg.MaterializeResult(metadata={**result.as_metadata(), "full_refresh": scope.is_full})
 

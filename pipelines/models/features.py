@@ -65,10 +65,6 @@ def _replace_hours(delta: DeltaLake, recomputed: pl.DataFrame) -> WriteResult:
                               recomputed.to_arrow())
 
 
-def _unchanged(delta: DeltaLake, table: str) -> WriteResult:
-    return WriteResult(table, "none", 0, 0, delta.version(table))
-
-
 @dg.asset(key=table_key("machine_hour_features"), deps=[table_key(t) for t in MAINTENANCE_SOURCES],
           group_name="models", description=CATALOG["machine_hour_features"].description,
           kinds={"delta", "polars"}, owners=["team:plant-data"])
@@ -82,7 +78,7 @@ def machine_hour_features(config: FeatureRefreshConfig, lake: LakeResource) -> d
         delta.overwrite_partitions("machine_hour_signal_stats", machine_hour_stats(delta, change.dates),
                                    partitions={"hour_date": change.dates})
     if change.is_empty:
-        result, recomputed = _unchanged(delta, "machine_hour_features"), 0
+        result, recomputed = delta.unchanged("machine_hour_features"), 0
     else:
         rows = _to_catalog(machine_hour_rows_from_stats(delta, horizon_h=HORIZON_H), "machine_hour_features")
         if change.is_full:
@@ -104,7 +100,7 @@ def work_order_quality_features(config: FeatureRefreshConfig, lake: LakeResource
     delta = lake.lake()
     change = input_change(delta, "work_order_quality_features", QUALITY_TIMES, full=config.full_refresh)
     if change.is_empty:
-        result, recomputed = _unchanged(delta, "work_order_quality_features"), 0
+        result, recomputed = delta.unchanged("work_order_quality_features"), 0
     else:
         rows = _to_catalog(work_order_rows(delta, changed_since=None if change.is_full else change.since),
                            "work_order_quality_features")
