@@ -16,6 +16,8 @@ from .timeutil import iso_local_s, local_to_epoch
 PLANNED_SECONDS_PER_LINE_DAY = 52200.0
 SHORT_ORDER_SHARE = 0.08  # customer orders for more than the stock: shipped short
 LATE_PROMISE_SHARE = 0.08  # orders promised earlier than the dock ships them: late
+SUPPLIER_LOTS_PER_DELIVERY = 4  # a replenishment delivery arrives as up to this many supplier batches (lots)
+SUPPLIER_LOT_GAP_S = 60.0  # between the receipts of one delivery's batches
 
 
 @dataclass
@@ -88,6 +90,16 @@ class Logistics:
         multiple = spec.wms_pack_base * (1 if spec.wms_unit == "PAL" else 10)
         return max(1, math.ceil(needed / multiple)) * multiple
 
+    def delivery_batches(self, material_id: str, quantity: int) -> list[int]:
+        """A delivery's supplier batches: whole receipt multiples, as even as they split, at most
+        `SUPPLIER_LOTS_PER_DELIVERY` of them (a supplier ships what it made in several batches, each with its own
+        supplier lot code; one lot per batch is what lets the genealogy tell a bad batch from its delivery)."""
+        spec = MATERIALS_BY_ID[material_id]
+        multiple = spec.wms_pack_base * (1 if spec.wms_unit == "PAL" else 10)
+        units = max(1, quantity // multiple)
+        count = min(SUPPLIER_LOTS_PER_DELIVERY, units)
+        return [(units // count + (1 if index < units % count else 0)) * multiple for index in range(count)]
+
     # --- inbound ----------------------------------------------------------------------
     def replenish(self, initial: bool) -> None:
         model = self.model
@@ -96,7 +108,9 @@ class Logistics:
             position = model.warehouse.available_quantity(spec.material_id)
             if initial or position < reorder_point:
                 quantity = self.receipt_quantity(spec.material_id, max(order_up_to - position, 1))
-                model.schedule(model.now + index * 240.0, self.receive_lot, spec.material_id, quantity, False)
+                for batch, batch_quantity in enumerate(self.delivery_batches(spec.material_id, quantity)):
+                    model.schedule(model.now + index * 240.0 + batch * SUPPLIER_LOT_GAP_S, self.receive_lot,
+                                   spec.material_id, batch_quantity, False)
 
     def receive_lot(self, material_id: str, quantity: int, expedited: bool) -> None:
         model = self.model

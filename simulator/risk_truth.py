@@ -6,13 +6,16 @@
   hazard integrated over the running time) and the thermal fault's level at the end of the hour.
 - `production_chunks`: per production chunk, the true defect probability of its units, including the part
   added by off-spec supplier lots (`offspec_defect_probability`).
-- `offspec_lots`: supplier lots that are off-spec. A small share (`OFFSPEC_LOT_SHARE`, 6 %: about 2 of the 42
-  supplier lots a 60-day plant of 8 machines receives, so whether a model's test weeks hold one is luck; at 15 %
-  about half of all work orders crossed the 4 % scrap line, no plant's quality) of supplier lots, decided by a hash of the seed and the supplier lot code (no random stream is consumed, so every other
+- `offspec_lots`: supplier lots that are off-spec. A small share (`OFFSPEC_LOT_SHARE`, 6 %) of supplier lots,
+  decided by a hash of the seed and the supplier lot code (no random stream is consumed, so every other
   output of a seed stays as it was until the first off-spec defect). Every operation of a work order that
   consumed such a lot, directly or inside a subassembly (lineage followed along the genealogy edges), gets
   `OFFSPEC_DEFECT_PROBABILITY` more defect probability. No single MES or WMS record shows it; only the
-  genealogy (which orders consumed the same supplier lots) reveals it.
+  genealogy (which orders consumed the same supplier lots) reveals it. A replenishment delivery arrives as up
+  to four supplier batches, each its own lot (`logistics.SUPPLIER_LOTS_PER_DELIVERY`): a 60-day plant of 8
+  machines receives about 160 supplier lots, 7-11 of them off-spec, and 17-23 % of its work orders consume one
+  (seeds 42, 43). With one lot per delivery (about 42) whether a model's test weeks held an off-spec lot was
+  luck.
 """
 
 from __future__ import annotations
