@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml.evaluation import ScoreReport, best_f1_threshold, score_report, threshold_for_alert_rate
-from ml.features.quality import GENEALOGY_FEATURES, PROCESS_FEATURES
+from ml.features.quality import GENEALOGY_FEATURES, PROCESS_FEATURES, WEAR_FEATURES
 from ml.training import TimeSplit, feature_importance, fit_calibrated, split_by_time
 
 LABEL = "is_high_scrap"
@@ -65,12 +65,13 @@ def train_and_evaluate(rows: pd.DataFrame, inspections: pd.DataFrame, *, oracle:
                        seed: int = 0, importance: bool = True) -> QualityEvaluation:
     rows = rows.sort_values(TIME).reset_index(drop=True) if oracle is None else \
         rows.assign(_oracle=oracle).sort_values(TIME).reset_index(drop=True)
-    numeric = list(PROCESS_FEATURES) + list(GENEALOGY_FEATURES)
+    numeric = list(PROCESS_FEATURES) + list(WEAR_FEATURES) + list(GENEALOGY_FEATURES)
     split = split_by_time(rows, time_column=TIME, validation_share=0.2, test_share=0.35)
     model = fit_calibrated(split, label=LABEL, numeric=numeric, categorical=CATEGORICAL, seed=seed)
-    plain = fit_calibrated(split, label=LABEL, numeric=list(PROCESS_FEATURES), categorical=CATEGORICAL, seed=seed)
+    plain_numeric = list(PROCESS_FEATURES) + list(WEAR_FEATURES)
+    plain = fit_calibrated(split, label=LABEL, numeric=plain_numeric, categorical=CATEGORICAL, seed=seed)
     features = numeric + CATEGORICAL
-    plain_features = list(PROCESS_FEATURES) + CATEGORICAL
+    plain_features = plain_numeric + CATEGORICAL
     validation = split.validation
     threshold = best_f1_threshold(validation[LABEL].to_numpy(), model.predict_proba(validation[features])[:, 1])
     plain_threshold = best_f1_threshold(validation[LABEL].to_numpy(),

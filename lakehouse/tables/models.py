@@ -36,7 +36,8 @@ WORK_ORDER_QUALITY_FEATURES = pa.schema([
     pa.field("work_order_id", _s, nullable=False), pa.field("predicted_at", _utc, nullable=False),
     ("first_machine_id", _s), ("material_code", _s), ("inspected_units", _f), ("scrap_units", _f),
     ("inspections", _f), ("pressure_max_bar", _f), ("deviation_mean_c", _f), ("deviation_square_mean", _f),
-    ("pressure_excess_mean_bar", _f), ("scrap_share", _f), ("supplier_lots", _f), ("suppliers", _f),
+    ("pressure_excess_mean_bar", _f), ("machine_vibration_mean_48h", _f), ("machine_run_h_since_maintenance", _f),
+    ("scrap_share", _f), ("supplier_lots", _f), ("suppliers", _f),
     ("input_lot_prior_inspected_units", _f), ("input_lot_prior_scrap_share_max", _f),
     ("riskiest_supplier_lot", _s), ("input_lot_prior_scrap_share", _f), ("input_lot_order_scrap_share_min_max", _f),
     ("input_lot_high_scrap_order_share_max", _f), ("is_high_scrap", _b)])
@@ -57,7 +58,9 @@ TABLES = [
               ("machine_id", "hour_start_at")),
     TableSpec("work_order_quality_features", "gold", WORK_ORDER_QUALITY_FEATURES,
               "Quality features per work order (ml.features.quality) at its latest inspection (predicted_at): "
-              "process parameters of its operations and input-lot features through the genealogy (supplier lots "
+              "process parameters of its operations, wear proxies of its machines (48-hour mean vibration and run hours "
+              "since planned maintenance, from machine_hour_features as of each inspection) and input-lot features "
+              "through the genealogy (supplier lots "
               "of its inputs, directly or inside subassemblies, and the scrap of other orders that consumed them "
               "before predicted_at, pooled, per worst lot and per other order); label is_high_scrap (scrap share >= 4 %).",
               ("work_order_id",)),
@@ -77,6 +80,6 @@ TABLES = [
         pa.field("model_version", _s, nullable=False), pa.field("scored_at", _utc, nullable=False)]),
               "Risk that a work order scraps at least 4 % of its units, for every open order and every order "
               "inspected in the last 7 days, with its top reasons, the lots it produced so far (the lots at risk, "
-              "from the genealogy) and the registry model version that scored it.",
+              "as the MES reported them and from the genealogy) and the registry model version that scored it.",
               ("work_order_id",)),
 ]

@@ -5,6 +5,11 @@ inspections so far). Every feature uses only data with event time up to `predict
 
 - process parameters of its operations: inspected units, the quantity-weighted mean setpoint deviation,
   mean squared deviation, mean pressure excess beyond +-0.3 bar of 6 bar, the highest pressure;
+- machine wear proxies of the machines that ran its operations (`WEAR_FEATURES`, when `machine_hours` =
+  `gold.machine_hour_features` rows are given; null otherwise): at each inspection, the machine's row of the last
+  hour that ended at or before it (signals joined to the operation's time), its 48-hour mean vibration while
+  running (quantity-weighted over the order's inspections) and run hours since the last planned maintenance (the
+  most of any of its machines);
 - input lots through the genealogy: the supplier lots its input lots came from, directly or inside a
   subassembly (lot edges followed backwards, only edges that happened before `predicted_at`), how many
   suppliers and supplier lots, and the defect history of the *other* orders that consumed the same supplier
@@ -47,33 +52,57 @@ MAX_GENEALOGY_DEPTH = 6
 HIGH_SCRAP_SHARE = 0.04
 PROCESS_FEATURES = ("inspected_units", "inspections", "deviation_mean_c", "deviation_square_mean",
                     "pressure_excess_mean_bar", "pressure_max_bar")
+WEAR_FEATURES = ("machine_vibration_mean_48h", "machine_run_h_since_maintenance")
 GENEALOGY_FEATURES = ("supplier_lots", "suppliers", "input_lot_prior_scrap_share",
                       "input_lot_prior_scrap_share_max", "input_lot_prior_inspected_units",
                       "input_lot_order_scrap_share_min_max", "input_lot_high_scrap_order_share_max")
 
 
-def work_order_process_features(inspections: Frame) -> Frame:
-    """Per work order: process parameters over its inspections and the scrap label columns."""
+def inspection_machine_wear(inspections: Frame, machine_hours: Frame | None) -> Frame:
+    """Each inspection with its machine's wear proxies as of the last hour that ended at or before it (the
+    `machine_hours` row whose `predicted_at` is the inspection's hour; its features use data before then):
+    `_vibration` (48-hour mean vibration while running) and `_run_h` (run hours since the last planned
+    maintenance); both null without `machine_hours` or without a row for that hour."""
+    if machine_hours is None:
+        return inspections.with_columns(nw.lit(None, dtype=nw.Float64()).alias("_vibration"),
+                                        nw.lit(None, dtype=nw.Float64()).alias("_run_h"))
+    hours = machine_hours.select("machine_id", nw.col("predicted_at").alias("_wear_at"),
+                                 nw.col("vibration_mean_48h").cast(nw.Float64()).alias("_vibration"),
+                                 nw.col("run_h_since_maintenance").cast(nw.Float64()).alias("_run_h"))
+    return inspections.with_columns(nw.col("occurred_at").dt.truncate("1h").alias("_wear_at")).join(
+        hours, on=["machine_id", "_wear_at"], how="left").drop("_wear_at")
+
+
+def work_order_process_features(inspections: Frame, machine_hours: Frame | None = None) -> Frame:
+    """Per work order: process parameters and machine wear proxies over its inspections and the scrap label
+    columns."""
     weight = nw.col("inspected_quantity")
     deviation, pressure = nw.col("setpoint_deviation_c"), nw.col("pressure_bar")
     excess = nw.when((pressure - NOMINAL_PRESSURE_BAR).abs() > PRESSURE_TOLERANCE_BAR).then(
         (pressure - NOMINAL_PRESSURE_BAR).abs() - PRESSURE_TOLERANCE_BAR).otherwise(0.0)
-    rows = inspections.filter(~nw.col("work_order_id").is_null() & (weight > 0)).with_columns(
+    rows = inspection_machine_wear(inspections.filter(~nw.col("work_order_id").is_null() & (weight > 0)),
+                                   machine_hours).with_columns(
         (deviation * weight).alias("_dev"), (deviation * deviation * weight).alias("_dev2"),
-        (excess * weight).alias("_excess"))
+        (excess * weight).alias("_excess"), (nw.col("_vibration") * weight).alias("_vib"),
+        nw.when(~nw.col("_vibration").is_null()).then(weight).otherwise(0).alias("_vib_weight"))
     grouped = rows.group_by("work_order_id").agg(
         nw.col("occurred_at").max().alias("predicted_at"), nw.col("machine_id").min().alias("first_machine_id"),
         nw.col("material_code").min().alias("material_code"),
         weight.sum().alias("inspected_units"), nw.col("scrap_quantity").sum().alias("scrap_units"),
         nw.len().alias("inspections"), nw.col("_dev").sum().alias("_dev"), nw.col("_dev2").sum().alias("_dev2"),
-        nw.col("_excess").sum().alias("_excess"), pressure.max().alias("pressure_max_bar"))
+        nw.col("_excess").sum().alias("_excess"), pressure.max().alias("pressure_max_bar"),
+        nw.col("_vib").sum().alias("_vib"), nw.col("_vib_weight").sum().alias("_vib_weight"),
+        nw.col("_run_h").max().alias("machine_run_h_since_maintenance"))
     units = nw.col("inspected_units")
     return grouped.with_columns(
         (nw.col("_dev") / units).alias("deviation_mean_c"), (nw.col("_dev2") / units).alias("deviation_square_mean"),
         (nw.col("_excess") / units).alias("pressure_excess_mean_bar"),
         (nw.col("scrap_units") / units).alias("scrap_share"),
+        nw.when(nw.col("_vib_weight") > 0).then(nw.col("_vib") / nw.col("_vib_weight")).otherwise(None)
+        .cast(nw.Float64()).alias("machine_vibration_mean_48h"),
+        nw.col("machine_run_h_since_maintenance").cast(nw.Float64()),
         nw.col("inspections").cast(nw.Float64), units.cast(nw.Float64),
-    ).drop("_dev", "_dev2", "_excess")
+    ).drop("_dev", "_dev2", "_excess", "_vib", "_vib_weight")
 
 
 def input_supplier_lots(orders: Frame, consumption: Frame, edges: Frame) -> Frame:
@@ -169,9 +198,10 @@ def orders_to_recompute(orders: Frame, supplier_lots: Frame, inspections: Frame,
 
 
 def work_order_features(inspections: Frame, consumption: Frame, edges: Frame, *,
-                        high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
-    """The gold rows: process and genealogy features per work order with the scrap label."""
-    process = work_order_process_features(inspections)
+                        machine_hours: Frame | None = None, high_scrap_share: float = HIGH_SCRAP_SHARE) -> Frame:
+    """The gold rows: process, machine wear (with `machine_hours`) and genealogy features per work order with the
+    scrap label."""
+    process = work_order_process_features(inspections, machine_hours)
     lots = input_supplier_lots(process, consumption, edges)
     return order_rows(process, lots, inspections, high_scrap_share=high_scrap_share)
 

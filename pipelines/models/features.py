@@ -10,7 +10,9 @@ refresh.py`: Delta versions of the inputs, logged in `refresh_log`) and replaces
   rows replaced (MERGE) are each machine's from the 24th hour row before its first changed hour on: a label looks
   24 hour rows ahead, so a breakdown arriving now changes the label of the day before.
 - work orders: the orders `ml.features.quality.orders_to_recompute` names (see that module for why) are recomputed
-  and replaced (MERGE).
+  and replaced (MERGE). Their machine wear proxies come from machine_hour_features rows whose `predicted_at` is at
+  or before an order's inspections, so a changed machine-hour row (its `predicted_at` the change's time) only
+  reaches orders with `predicted_at` at or after it, which that rule recomputes.
 A first run, or run config `{"full_refresh": true}`, rebuilds both tables in full; the result is the same either
 way (tested: decimals to 1e-12, as between two full rebuilds), and a run with no changed input writes nothing.
 """
@@ -32,7 +34,7 @@ HORIZON_H = 24
 MAINTENANCE_TIMES = {"machine_signals": "source_at", "mes_equipment_states": "occurred_at",
                      "oee_by_machine_shift": "shift_end_at"}
 QUALITY_TIMES = {"mes_quality_inspections": "occurred_at", "mes_material_consumption": "occurred_at",
-                 "fct_genealogy_edges": "occurred_at"}
+                 "fct_genealogy_edges": "occurred_at", "machine_hour_features": "predicted_at"}
 HOUR_KEYS = ["machine_id", "hour_start_at"]
 
 

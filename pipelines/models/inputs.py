@@ -17,7 +17,8 @@ from ml.features.quality import (input_supplier_lots, order_rows, orders_to_reco
                                  work_order_process_features)
 
 MAINTENANCE_SOURCES = ("machine_signals", "mes_equipment_states", "oee_by_machine_shift")
-QUALITY_SOURCES = ("mes_quality_inspections", "mes_material_consumption", "fct_genealogy_edges")
+QUALITY_SOURCES = ("mes_quality_inspections", "mes_material_consumption", "fct_genealogy_edges",
+                   "machine_hour_features")
 
 
 def input_versions(lake: DeltaLake, names: tuple[str, ...]) -> dict[str, int]:
@@ -75,7 +76,12 @@ def breakdown_starts(lake: DeltaLake) -> pd.DataFrame:
 
 
 def quality_frames(lake: DeltaLake) -> dict[str, Any]:
-    return {
+    """The quality inputs; `machine_hours` (the wear proxies of `gold.machine_hour_features`) is None while that
+    table does not exist."""
+    machine_hours = (nw.from_native(lake.scan("machine_hour_features").select(
+        "machine_id", "predicted_at", "vibration_mean_48h", "run_h_since_maintenance"))
+        if lake.exists("machine_hour_features") else None)
+    return {"machine_hours": machine_hours,
         "inspections": nw.from_native(lake.scan("mes_quality_inspections").select(
             "work_order_id", "machine_id", "material_code", "occurred_at", "inspected_quantity", "scrap_quantity",
             "setpoint_deviation_c", "pressure_bar")),
@@ -95,10 +101,11 @@ def work_order_rows(lake: DeltaLake, *, changed_since: datetime | None = None) -
     when given: `ml.features.quality.orders_to_recompute`)."""
     frames = quality_frames(lake)
     if changed_since is None:
-        rows = work_order_features(frames["inspections"], frames["consumption"], frames["edges"])
+        rows = work_order_features(frames["inspections"], frames["consumption"], frames["edges"],
+                                   machine_hours=frames["machine_hours"])
     else:
         inspected, consumed, edges = frames["inspections"], frames["consumption"], frames["edges"]
-        orders = _collected(work_order_process_features(inspected))  # each used several times: computed once
+        orders = _collected(work_order_process_features(inspected, frames["machine_hours"]))  # each used several times: computed once
         lots = _collected(input_supplier_lots(orders, consumed, edges))
         stored = nw.from_native(lake.scan("work_order_quality_features").select("work_order_id", "predicted_at"))
         only = orders_to_recompute(orders, lots, inspected, consumed, edges, stored, changed_since)

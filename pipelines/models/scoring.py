@@ -90,13 +90,24 @@ def quality_risk(lake: LakeResource) -> dg.MaterializeResult:
 
 
 def produced_lots(delta, work_orders: pd.Series) -> dict[str, list[str]]:  # noqa: ANN001
-    """Per work order, the lots it produced so far (children of its consumption edges in the genealogy), sorted."""
-    if not delta.exists("fct_genealogy_edges"):
+    """Per work order, the lots it produced so far, sorted: those the MES reported (`lot_produced` events) and the
+    children of its consumption edges in the genealogy (an order whose consumption went unreported has no edge, and
+    its lots are still at risk)."""
+    wanted = list(work_orders)
+    found = []
+    if delta.exists("mes_lot_events"):
+        found.append(delta.scan("mes_lot_events").filter(
+            (pl.col("event_type") == "lot_produced") & pl.col("work_order_id").is_in(wanted)).select(
+            "work_order_id", "lot_code"))
+    if delta.exists("fct_genealogy_edges"):
+        found.append(delta.scan("fct_genealogy_edges").filter(
+            (pl.col("edge_type") == "consumption") & pl.col("work_order_id").is_in(wanted)).select(
+            "work_order_id", pl.col("child_node_id").alias("lot_code")))
+    if not found:
         return {}
-    lots = (delta.scan("fct_genealogy_edges")
-            .filter((pl.col("edge_type") == "consumption") & pl.col("work_order_id").is_in(list(work_orders)))
-            .group_by("work_order_id").agg(pl.col("child_node_id").unique().sort()).collect())
-    return dict(zip(lots["work_order_id"].to_list(), lots["child_node_id"].to_list()))
+    lots = (pl.concat(found).filter(pl.col("lot_code").is_not_null()).group_by("work_order_id")
+            .agg(pl.col("lot_code").unique().sort()).collect())
+    return dict(zip(lots["work_order_id"].to_list(), lots["lot_code"].to_list()))
 
 
 def _drift_check(table: str, features_table: str, model_name: str) -> dg.AssetChecksDefinition:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from lakehouse.delta_io import DeltaLake
 
-DAYS, LINES, MACHINES_PER_LINE, SEED = 28, 2, 3, 6  # seed 6: off-spec lots in every window
+# seed 8: the first of seeds 1-12 with at least 20 orders through off-spec lots in each of the train, validation and
+# test windows (39/22/32; seed 6, the choice before supplier batches, has 14/11/14 and its quality model reached 0.55
+# of the oracle's PR-AUC, seed 42 has 1 high-scrap order in its validation window, too few to train a champion)
+DAYS, LINES, MACHINES_PER_LINE, SEED = 28, 2, 3, 8
 
 
 @functools.cache

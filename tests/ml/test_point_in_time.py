@@ -23,7 +23,8 @@ TIME_COLUMNS = {"signals": "source_at", "equipment_states": "occurred_at", "shif
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
     lake, _ = model_plant(tmp_path_factory.getbasetemp())
-    lazy = {**maintenance_frames(lake), **quality_frames(lake)}
+    quality = {name: frame for name, frame in quality_frames(lake).items() if name != "machine_hours"}
+    lazy = {**maintenance_frames(lake), **quality}  # the machine hours of the wear proxies: from these signals
     return {name: nw.to_native(frame).collect() for name, frame in lazy.items()}
 
 
@@ -43,15 +44,22 @@ def _cut(frames: dict[str, pl.DataFrame], how: str) -> dict[str, pl.DataFrame]:
     return changed
 
 
-def _maintenance(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def _machine_hours(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     f = {k: nw.from_native(v.lazy()) for k, v in frames.items()}
     rows = machine_hour_features(hourly_signal_stats(f["signals"], f["equipment_states"]), f["shift_oee"])
-    return pl.from_arrow(collect_arrow(rows)).filter(pl.col("predicted_at") <= CUT).sort("machine_id", "hour_start_at")
+    return pl.from_arrow(collect_arrow(rows))
 
 
-def _quality(frames: dict[str, pl.DataFrame], keep: pl.DataFrame | None = None) -> pl.DataFrame:
+def _maintenance(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    return _machine_hours(frames).filter(pl.col("predicted_at") <= CUT).sort("machine_id", "hour_start_at")
+
+
+def _quality(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Quality features with the wear proxies from machine hours computed from the same (changed) frames."""
     f = {k: nw.from_native(v.lazy()) for k, v in frames.items()}
-    rows = pl.from_arrow(collect_arrow(work_order_features(f["inspections"], f["consumption"], f["edges"])))
+    hours = nw.from_native(_machine_hours(frames).lazy())
+    rows = pl.from_arrow(collect_arrow(work_order_features(f["inspections"], f["consumption"], f["edges"],
+                                                           machine_hours=hours)))
     return rows.drop("scrap_share", "scrap_units", "is_high_scrap").sort("work_order_id")
 
 
@@ -72,4 +80,6 @@ def test_work_order_features_at_t_ignore_everything_after_t(frames, how):
     after = _quality(_cut(frames, how)).filter(pl.col("work_order_id").is_in(ids.implode()))
     assert before.height > 50
     assert before["input_lot_prior_inspected_units"].sum() > 0
+    assert before["machine_run_h_since_maintenance"].drop_nulls().len() > before.height * 0.7  # null before a first maintenance
+    assert before["machine_vibration_mean_48h"].drop_nulls().len() > before.height * 0.5
     assert_frame_equal(before, after)

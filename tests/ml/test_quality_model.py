@@ -45,11 +45,15 @@ def test_work_order_features_are_the_same_on_polars_and_spark(spark, tmp_path_fa
         "work_order_id", pl.col("consumed_lot_code").alias("lot_code"), "occurred_at").collect().to_arrow()
     edges = lake.scan("fct_genealogy_edges").filter(early).select(
         "parent_node_id", "child_node_id", "edge_type", "supplier_id", "occurred_at").collect().to_arrow()
+    machine_hours = lake.scan("machine_hour_features").filter(pl.col("predicted_at") < pl.datetime(
+        2026, 1, 12, time_zone="UTC")).select(
+        "machine_id", "predicted_at", "vibration_mean_48h", "run_h_since_maintenance").collect().to_arrow()
     result = assert_engine_parity(work_order_features, {"inspections": inspections, "consumption": consumption,
-                                                        "edges": edges}, spark=spark, sort_by=["work_order_id"],
-                                  rel_tol=1e-6)
+                                                        "edges": edges, "machine_hours": machine_hours},
+                                  spark=spark, sort_by=["work_order_id"], rel_tol=1e-6)
     assert result.rows > 20
     assert result.polars["input_lot_prior_inspected_units"].sum() > 0
+    assert result.polars["machine_vibration_mean_48h"].drop_nulls().len() > result.rows * 0.5
 
 
 def test_a_sound_lot_is_cleared_by_its_sound_orders():
