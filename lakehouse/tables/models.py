@@ -58,11 +58,11 @@ TABLES = [
               ("machine_id", "hour_start_at")),
     TableSpec("work_order_quality_features", "gold", WORK_ORDER_QUALITY_FEATURES,
               "Quality features per work order (ml.features.quality) at its latest inspection (predicted_at): "
-              "process parameters of its operations, wear proxies of its machines (48-hour mean vibration and run hours "
-              "since planned maintenance, from machine_hour_features as of each inspection) and input-lot features "
-              "through the genealogy (supplier lots "
-              "of its inputs, directly or inside subassemblies, and the scrap of other orders that consumed them "
-              "before predicted_at, pooled, per worst lot and per other order); label is_high_scrap (scrap share >= 4 %).",
+              "process parameters of its operations, wear proxies of its machines (48-hour mean vibration and run "
+              "hours since planned maintenance, from machine_hour_features as of each inspection) and input-lot "
+              "features through the genealogy (supplier lots of its inputs, directly or inside subassemblies, and "
+              "the scrap of other orders that consumed them before predicted_at, pooled, per worst lot and per other "
+              "order); label is_high_scrap (scrap share >= 4 %).",
               ("work_order_id",)),
     TableSpec("machine_risk", "gold", pa.schema([
         pa.field("machine_id", _s, nullable=False), pa.field("predicted_at", _utc, nullable=False),

@@ -81,7 +81,8 @@ def quality_frames(lake: DeltaLake) -> dict[str, Any]:
     machine_hours = (nw.from_native(lake.scan("machine_hour_features").select(
         "machine_id", "predicted_at", "vibration_mean_48h", "run_h_since_maintenance"))
         if lake.exists("machine_hour_features") else None)
-    return {"machine_hours": machine_hours,
+    return {
+        "machine_hours": machine_hours,
         "inspections": nw.from_native(lake.scan("mes_quality_inspections").select(
             "work_order_id", "machine_id", "material_code", "occurred_at", "inspected_quantity", "scrap_quantity",
             "setpoint_deviation_c", "pressure_bar")),
@@ -105,7 +106,8 @@ def work_order_rows(lake: DeltaLake, *, changed_since: datetime | None = None) -
                                    machine_hours=frames["machine_hours"])
     else:
         inspected, consumed, edges = frames["inspections"], frames["consumption"], frames["edges"]
-        orders = _collected(work_order_process_features(inspected, frames["machine_hours"]))  # each used several times: computed once
+        # each used several times: computed once
+        orders = _collected(work_order_process_features(inspected, frames["machine_hours"]))
         lots = _collected(input_supplier_lots(orders, consumed, edges))
         stored = nw.from_native(lake.scan("work_order_quality_features").select("work_order_id", "predicted_at"))
         only = orders_to_recompute(orders, lots, inspected, consumed, edges, stored, changed_since)

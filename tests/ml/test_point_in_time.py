@@ -80,6 +80,7 @@ def test_work_order_features_at_t_ignore_everything_after_t(frames, how):
     after = _quality(_cut(frames, how)).filter(pl.col("work_order_id").is_in(ids.implode()))
     assert before.height > 50
     assert before["input_lot_prior_inspected_units"].sum() > 0
-    assert before["machine_run_h_since_maintenance"].drop_nulls().len() > before.height * 0.7  # null before a first maintenance
+    # run hours since maintenance are null before a machine's first planned maintenance
+    assert before["machine_run_h_since_maintenance"].drop_nulls().len() > before.height * 0.7
     assert before["machine_vibration_mean_48h"].drop_nulls().len() > before.height * 0.5
     assert_frame_equal(before, after)
