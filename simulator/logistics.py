@@ -85,17 +85,21 @@ class Logistics:
         bins = self.model.master.bins_by_zone[zone_id]
         return bins[int(self.model.rng_logistics.integers(len(bins)))]
 
-    def receipt_quantity(self, material_id: str, needed: int) -> int:
+    @staticmethod
+    def receipt_multiple(material_id: str) -> int:
+        """Base units a supplier ships in: a pallet, or ten of the WMS handling unit."""
         spec = MATERIALS_BY_ID[material_id]
-        multiple = spec.wms_pack_base * (1 if spec.wms_unit == "PAL" else 10)
+        return spec.wms_pack_base * (1 if spec.wms_unit == "PAL" else 10)
+
+    def receipt_quantity(self, material_id: str, needed: int) -> int:
+        multiple = self.receipt_multiple(material_id)
         return max(1, math.ceil(needed / multiple)) * multiple
 
     def delivery_batches(self, material_id: str, quantity: int) -> list[int]:
         """A delivery's supplier batches: whole receipt multiples, as even as they split, at most
         `SUPPLIER_LOTS_PER_DELIVERY` of them (a supplier ships what it made in several batches, each with its own
         supplier lot code; one lot per batch is what lets the genealogy tell a bad batch from its delivery)."""
-        spec = MATERIALS_BY_ID[material_id]
-        multiple = spec.wms_pack_base * (1 if spec.wms_unit == "PAL" else 10)
+        multiple = self.receipt_multiple(material_id)
         units = max(1, quantity // multiple)
         count = min(SUPPLIER_LOTS_PER_DELIVERY, units)
         return [(units // count + (1 if index < units % count else 0)) * multiple for index in range(count)]
