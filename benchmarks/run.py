@@ -57,6 +57,9 @@ def main() -> None:
         report += [bench_ledger.format_table(bench_ledger.run(200_000 if args.quick else 10_000_000)), ""]
     if "incremental" in chosen:
         report += [bench_incremental.format_table(bench_incremental.run(days=20 if args.quick else 100)), ""]
+        for shape in bench_incremental.KEY_SHAPES:  # the size: 10M movements, 1% new, 5% of them late
+            report += [bench_incremental.format_scale_table(bench_incremental.run_at_scale(
+                100_000 if args.quick else 10_000_000, keys=shape)), ""]
     if "oee" in chosen:
         report += [bench_oee.format_table(bench_oee.run(machines=10 if args.quick else 200,
                                                         days=30 if args.quick else 365)), ""]

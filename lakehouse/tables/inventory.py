@@ -55,4 +55,10 @@ TABLES = [
         ("touched_material_ids", pa.list_(_s)), pa.field("rows_written", pa.int64(), nullable=False)]),
         "One row per refresh of an incremental inventory table: full or partial, the version of its source of "
         "change marks it read up to (source_version), and which event dates and materials it recomputed.", ("table_name", "run_id")),
+    TableSpec("ledger_refreshed_keys", "silver", pa.schema([
+        pa.field("ledger_version", pa.int64(), nullable=False), pa.field("material_id", _s, nullable=False),
+        pa.field("lot_id", _s, nullable=False), pa.field("location_id", _s, nullable=False)]),
+        "The material/lot/location keys whose lines an incremental ledger refresh recomputed, with the ledger "
+        "version it wrote: stock on hand replaces those keys' rows, and drops the records of the versions it "
+        "has followed.", ("ledger_version", "material_id", "lot_id", "location_id")),
 ]

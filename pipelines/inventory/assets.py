@@ -14,7 +14,7 @@ from lakehouse.catalog import CATALOG
 from lakehouse.delta_io import DeltaLake, WriteResult
 from lakehouse.engines import collect_arrow
 from pipelines.inventory.ledger_buckets import MOVEMENT_COLUMNS, ledger_buckets
-from pipelines.inventory.ledger_increment import extend_ledger, refresh_stock
+from pipelines.inventory.ledger_increment import extend_ledger, forget_refreshed_keys, refresh_stock
 from pipelines.inventory.refresh import (MOVEMENT_SOURCES, Scope, ledger_scope, log_refresh, movements_scope,
                                          stock_scope)
 from pipelines.checks import table_key
@@ -157,7 +157,10 @@ def _stock_in_full(lake: LakeResource) -> WriteResult:
         nw.col("occurred_at").max().alias("last_movement_at"))
     rows = stock.join(last, on=["material_id", "lot_id", "location_id"], how="left").with_columns(
         (nw.col("quantity") < 0).alias("is_negative"))
-    return lake.lake().overwrite("stock_on_hand", collect_arrow(rows))
+    following = lake.lake().version("fct_inventory_ledger")
+    result = lake.lake().overwrite("stock_on_hand", collect_arrow(rows))
+    forget_refreshed_keys(lake.lake(), following)
+    return result
 
 
 INVENTORY_ASSETS = [standardize_movements, fct_inventory_ledger, stock_on_hand_asset]

@@ -4,8 +4,10 @@ New and late movements change running balances only of their own keys (material,
 their time on. So an incremental ledger refresh reads the movements and the stored lines from the earliest event
 date the movements refresh touched (`start`) on, which `gold.fct_inventory_ledger`'s partitioning by event date
 makes a read of the recent files only, and:
-- the keys to recompute are the keys of current movements and of stored lines in the touched dates (so a
-  movement changed or deleted by a re-standardized date is caught as well as an appended one);
+- the keys to recompute are those whose lines in the touched dates differ from the stored ones: the ledger
+  entries of the current movements there against the stored lines there, compared column by column both ways (a
+  movement appended, changed or deleted by a re-standardized date); a key whose entries there are the ones already
+  stored keeps its lines, since nothing it sums changed;
 - each such key's lines from `start` on are recomputed with its running balance starting from the balance before
   `start`, derived exactly from the stored lines in fixed point (`transforms.stock.opening_balances`: from its
   first stored line on or after `start`, or for a key with none, from its last line before it: the one read of
@@ -15,9 +17,11 @@ makes a read of the recent files only, and:
 A key is recomputed from `start` rather than from its own first changed line: the lines in between come out the
 same, and one cut keeps the read and the replaced partitions simple.
 
+The keys it recomputed are recorded with the ledger version it wrote (`silver.ledger_refreshed_keys`), and
 `gold.stock_on_hand` then follows the ledger's change between the version it last read and the current one
-(`refresh_stock`): the keys of lines that differ from `start` on get their row from their last line, the rest
-of the table and its files stay as they are.
+(`refresh_stock`): those keys get their row from their last line, the rest of the table and its files stay as
+they are. When a version in between changed data without such a record (a refresh stopped between its two
+writes, a write by other code), the keys are found by comparing the two versions' lines from `start` on.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from transforms.stock import (BALANCE_KEYS, balance_units, last_lines, ledger, l
 KEYS = list(BALANCE_KEYS)
 LINE_COLUMNS = ["movement_id", "entry_side", "occurred_at", "material_id", "lot_id", "location_id",
                 "quantity_delta", "balance_after"]
+ENTRY_COLUMNS = ["movement_id", "entry_side", "occurred_at", *KEYS, "quantity_delta", "movement_type"]
 
 
 def _computed(frame: nw.LazyFrame) -> pl.DataFrame:
@@ -54,16 +59,30 @@ def lines_from(lake: DeltaLake, start: date, *, version: int | None = None) -> p
 
 
 def last_lines_before(lake: DeltaLake, start: date, keys: pl.DataFrame) -> pl.DataFrame:
-    """The last stored line before `start` of each of `keys` that has one (the only read of older files)."""
+    """The last stored line before `start` of each of `keys` that has one (the only read of older files: first
+    their lot column, to find the event dates holding one of the keys' lots, then those dates' lines)."""
+    empty = pl.DataFrame(schema=lake.scan("fct_inventory_ledger").select(LINE_COLUMNS).collect_schema())
     if keys.height == 0:
-        return pl.DataFrame(schema=lake.scan("fct_inventory_ledger").select(LINE_COLUMNS).collect_schema())
-    older = (lake.scan("fct_inventory_ledger").filter(pl.col("event_date") < start).select(LINE_COLUMNS)
+        return empty
+    older = lake.scan("fct_inventory_ledger").filter(pl.col("event_date") < start)
+    dates = (older.select("lot_id", "event_date").join(keys.select("lot_id").unique().lazy(), on="lot_id", how="semi")
+             .select("event_date").unique().collect()["event_date"])
+    if dates.len() == 0:
+        return empty
+    lines = (older.filter(pl.col("event_date").is_in(dates.implode())).select(LINE_COLUMNS)
              .join(keys.lazy(), on=KEYS, how="semi").collect())
-    return _computed(last_lines(lazy_frame(older.to_arrow(), "duckdb")))
+    return _computed(last_lines(lazy_frame(lines.to_arrow(), "duckdb")))
 
 
-def _movement_keys(movements: pl.DataFrame) -> pl.DataFrame:
-    return _computed(ledger_entries(lazy_frame(movements.to_arrow())).select(*KEYS)).unique()
+def differing_keys(left: pl.DataFrame, right: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Keys of the rows of `left` or `right` that the other lacks, all `columns` compared."""
+    left, right = left.select(columns), right.select(columns)
+    return pl.concat([left.join(right, on=columns, how="anti"),
+                      right.join(left, on=columns, how="anti")]).select(KEYS).unique()
+
+
+def _entries(movements: pl.DataFrame) -> pl.DataFrame:
+    return _computed(ledger_entries(lazy_frame(movements.to_arrow())).select(*ENTRY_COLUMNS))
 
 
 def _moving(movements: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -80,8 +99,9 @@ def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
                  .select(*MOVEMENT_COLUMNS, "event_date").collect())
     stored = lines_from(lake, start)
     touched = pl.col("event_date").is_in(touched_dates)
-    affected = pl.concat([_movement_keys(movements.filter(touched).drop("event_date")),
-                          stored.filter(touched).select(KEYS)]).unique()
+    affected = differing_keys(_entries(movements.filter(touched)), stored.filter(touched), ENTRY_COLUMNS)
+    if affected.height == 0:
+        return lake.unchanged("fct_inventory_ledger")
     stored_affected = stored.join(affected, on=KEYS, how="semi")
     openings = _computed(opening_balances(lazy_frame(stored_affected.select(LINE_COLUMNS).to_arrow(), "duckdb")))
     earlier = last_lines_before(lake, start, affected.join(openings, on=KEYS, how="anti"))
@@ -94,26 +114,57 @@ def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
         opening=lazy_frame(openings.to_arrow(), "duckdb", duckdb_connection=connection))).join(affected, on=KEYS,
                                                                                               how="semi")
     lines = pl.concat([stored.join(affected, on=KEYS, how="anti"), recomputed.select(stored.columns)])
-    dates = sorted(set(stored["event_date"].to_list()) | set(recomputed["event_date"].to_list()))
+    dates = sorted(set(stored["event_date"].unique().to_list()) | set(recomputed["event_date"].unique().to_list()))
     result = lake.overwrite_partitions("fct_inventory_ledger", lines.to_arrow(), partitions={"event_date": dates})
+    lake.append("ledger_refreshed_keys", affected.with_columns(pl.lit(result.version, pl.Int64).alias("ledger_version")))
     return WriteResult(result.table, "extend", result.rows_in, recomputed.height, result.version)
+
+
+NO_DATA_CHANGE = {"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES", "UPDATE TABLE METADATA"}
+
+
+def refreshed_keys(lake: DeltaLake, since_version: int) -> pl.DataFrame | None:
+    """The keys the ledger refreshes after `since_version` recorded, or None when a version after it changed data
+    without a record (then only comparing the versions' lines can tell which keys changed)."""
+    if not lake.exists("ledger_refreshed_keys"):
+        return None
+    now = lake.version("fct_inventory_ledger")
+    records = lake.scan("ledger_refreshed_keys").filter(pl.col("ledger_version") > since_version).collect()
+    recorded = set(records["ledger_version"].unique().to_list())
+    for commit in lake.history("fct_inventory_ledger", limit=max(now - since_version, 1)):
+        version = commit.get("version")
+        if version is None or (version > since_version and version not in recorded
+                               and commit.get("operation") not in NO_DATA_CHANGE):
+            return None
+    return records.select(KEYS).unique()
 
 
 def changed_keys(lake: DeltaLake, start: date, previous_version: int, current: pl.DataFrame) -> pl.DataFrame:
     """Keys with a ledger line from `start` on that differs between `previous_version` and `current` lines."""
-    before = lines_from(lake, start, version=previous_version).select(LINE_COLUMNS)
-    now = current.select(LINE_COLUMNS)
-    return pl.concat([before.join(now, on=LINE_COLUMNS, how="anti"),
-                      now.join(before, on=LINE_COLUMNS, how="anti")]).select(KEYS).unique()
+    return differing_keys(lines_from(lake, start, version=previous_version), current, LINE_COLUMNS)
 
 
 def refresh_stock(lake: DeltaLake, start: date, previous_version: int) -> WriteResult:
     """Replace the stock rows of the keys whose ledger lines changed from `start` on since the ledger's
     `previous_version` (the one the stock last followed) with each key's balance after its last line."""
     current = lines_from(lake, start)
-    keys = changed_keys(lake, start, previous_version, current)
+    following = lake.version("fct_inventory_ledger")
+    keys = refreshed_keys(lake, previous_version)
+    if keys is None:
+        keys = changed_keys(lake, start, previous_version, current)
     recent = _computed(last_lines(lazy_frame(current.select(LINE_COLUMNS).join(keys, on=KEYS, how="semi")
                                              .to_arrow(), "duckdb")))
     last = pl.concat([recent, last_lines_before(lake, start, keys.join(recent, on=KEYS, how="anti"))])
     rows = _computed(stock_from_last_lines(lazy_frame(last.to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
-    return lake.replace_rows("stock_on_hand", keys.to_arrow(), rows.to_arrow())
+    result = lake.replace_rows("stock_on_hand", keys.to_arrow(), rows.to_arrow())
+    forget_refreshed_keys(lake, following)
+    return result
+
+
+def forget_refreshed_keys(lake: DeltaLake, followed_version: int) -> None:
+    """Drop the records of ledger versions up to the one stock on hand now follows (no later refresh needs them)."""
+    if lake.exists("ledger_refreshed_keys"):
+        stored = lake.scan("ledger_refreshed_keys")
+        if stored.filter(pl.col("ledger_version") <= followed_version).select(pl.len()).collect().item():
+            lake.overwrite("ledger_refreshed_keys",
+                           stored.filter(pl.col("ledger_version") > followed_version).collect())

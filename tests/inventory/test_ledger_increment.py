@@ -38,12 +38,11 @@ def movements(ids: list[str], times: list[datetime], rng: np.random.Generator) -
                                                         ("reported_quantity", pl.Float64), ("reported_unit", pl.String))))
 
 
-def refresh(root: Path, *, full: bool) -> None:
+def refresh(root: Path, *, full: bool, tables: tuple[str, ...] = ("fct_inventory_ledger", "stock_on_hand")) -> None:
     defs = build_definitions(lake_root=str(root), source_dir=str(root.parent / "no_landing"))
     job = dg.define_asset_job("ledger_and_stock", selection=dg.AssetSelection.assets(
-        table_key("fct_inventory_ledger"), table_key("stock_on_hand"))).resolve(asset_graph=defs.resolve_asset_graph())
-    config = {"ops": {op: {"config": {"full_refresh": full}} for op in ("gold__fct_inventory_ledger",
-                                                                        "gold__stock_on_hand")}}
+        *(table_key(t) for t in tables))).resolve(asset_graph=defs.resolve_asset_graph())
+    config = {"ops": {f"gold__{t}": {"config": {"full_refresh": full}} for t in tables}}
     result = job.execute_in_process(run_config=config, instance=dg.DagsterInstance.ephemeral(),
                                     resources=defs.resources)  # type: ignore[arg-type]
     assert result.success
@@ -112,3 +111,52 @@ def test_incremental_ledger_and_stock_equal_a_full_rebuild_and_leave_older_files
         assert incremental[name].height > 0, name
         assert incremental[name].equals(rebuilt[name]), name
     assert incremental["ledger"].filter(pl.col("movement_id") == edited["movement_id"][1]).height == 0
+
+
+def late_and_new(lake: DeltaLake, base: pl.DataFrame, rng: np.random.Generator, prefix: str, day: date) -> None:
+    """Movements after the last one and three backdated into `day`, landed and logged as the movements asset does."""
+    end = lake.scan("fct_inventory_movements").select(pl.col("occurred_at").max()).collect().item()
+    new = movements([f"{prefix}{i:03d}" for i in range(12)],
+                    [end + timedelta(minutes=int(m)) for m in rng.integers(1, 600, 9)]
+                    + [datetime(day.year, day.month, day.day, h, tzinfo=timezone.utc) for h in (2, 8, 14)], rng)
+    dates = sorted(set(new["event_date"].to_list()))
+    stored = lake.scan("fct_inventory_movements").filter(pl.col("event_date").is_in(dates)).collect()
+    lake.overwrite_partitions("fct_inventory_movements", pl.concat([stored, new.select(stored.columns)]).to_arrow(),
+                              partitions={"event_date": dates})
+    log_refresh(lake, "fct_inventory_movements", Scope(False, event_dates=dates), new.height)
+
+
+def test_stock_follows_several_ledger_refreshes_and_a_ledger_version_without_its_record(tmp_path: Path) -> None:
+    """Stock on hand replaces the keys each incremental ledger refresh recorded, over several refreshes since its
+    own; a ledger version whose record is missing (a refresh stopped between its two writes) makes it compare the
+    versions' lines instead. Either way it equals a full rebuild, and the records it followed are dropped."""
+    rng = np.random.default_rng(9)
+    lake = DeltaLake(tmp_path / "lake")
+    times = sorted(START + timedelta(minutes=int(m)) for m in rng.integers(0, 20 * 24 * 60, 400))
+    base = movements([f"M{i:04d}" for i in range(400)], times, rng)
+    lake.overwrite("fct_inventory_movements", base.to_arrow())
+    log_refresh(lake, "fct_inventory_movements", Scope(True), base.height)
+    refresh(lake.root, full=True)
+    assert not lake.exists("ledger_refreshed_keys") or lake.row_count("ledger_refreshed_keys") == 0
+
+    for prefix, day in (("A", date(2026, 1, 15)), ("B", date(2026, 1, 17))):  # two ledger refreshes, no stock one
+        late_and_new(lake, base, rng, prefix, day)
+        refresh(lake.root, full=False, tables=("fct_inventory_ledger",))
+    records = lake.scan("ledger_refreshed_keys").collect()
+    assert records["ledger_version"].n_unique() == 2 and records.height > 0
+    refresh(lake.root, full=False, tables=("stock_on_hand",))
+    assert lake.row_count("ledger_refreshed_keys") == 0  # followed, so forgotten
+    followed = snapshot(lake)["stock"]
+
+    late_and_new(lake, base, rng, "C", date(2026, 1, 12))
+    refresh(lake.root, full=False, tables=("fct_inventory_ledger",))
+    assert lake.row_count("ledger_refreshed_keys") > 0
+    lake.overwrite("ledger_refreshed_keys", lake.scan("ledger_refreshed_keys").head(0).collect())  # record lost
+    refresh(lake.root, full=False, tables=("stock_on_hand",))
+    compared = snapshot(lake)["stock"]
+    assert not compared.equals(followed)  # the lost record's keys changed stock all the same
+
+    log = lake.scan("refresh_log").filter(pl.col("table_name") == "stock_on_hand").sort("refreshed_at").collect()
+    assert log["is_full"].to_list() == [True, False, False]
+    refresh(lake.root, full=True)
+    assert compared.equals(snapshot(lake)["stock"])
