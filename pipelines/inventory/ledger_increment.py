@@ -82,7 +82,10 @@ def differing_keys(left: pl.DataFrame, right: pl.DataFrame, columns: list[str]) 
 
 
 def _entries(movements: pl.DataFrame) -> pl.DataFrame:
-    return _computed(ledger_entries(lazy_frame(movements.to_arrow())).select(*ENTRY_COLUMNS))
+    """The movements' ledger entries, computed on Polars (the frame stays Polars: no conversion)."""
+    entries = nw.to_native(ledger_entries(nw.from_native(movements.lazy())).select(*ENTRY_COLUMNS))
+    assert isinstance(entries, pl.LazyFrame)
+    return entries.collect()
 
 
 def _moving(movements: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -102,7 +105,9 @@ def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
     affected = differing_keys(_entries(movements.filter(touched)), stored.filter(touched), ENTRY_COLUMNS)
     if affected.height == 0:
         return lake.unchanged("fct_inventory_ledger")
-    stored_affected = stored.join(affected, on=KEYS, how="semi")
+    marked = stored.join(affected.with_columns(pl.lit(True).alias("_affected")), on=KEYS, how="left")
+    stored_affected = marked.filter(pl.col("_affected").is_not_null()).drop("_affected")
+    kept = marked.filter(pl.col("_affected").is_null()).drop("_affected")  # untouched keys' lines, as stored
     openings = _computed(opening_balances(lazy_frame(stored_affected.select(LINE_COLUMNS).to_arrow(), "duckdb")))
     earlier = last_lines_before(lake, start, affected.join(openings, on=KEYS, how="anti"))
     openings = pl.concat([openings, _computed(lazy_frame(earlier.to_arrow()).select(
@@ -113,7 +118,7 @@ def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
         virtual_locations=VIRTUAL_LOCATIONS,
         opening=lazy_frame(openings.to_arrow(), "duckdb", duckdb_connection=connection))).join(affected, on=KEYS,
                                                                                               how="semi")
-    lines = pl.concat([stored.join(affected, on=KEYS, how="anti"), recomputed.select(stored.columns)])
+    lines = pl.concat([kept, recomputed.select(stored.columns)])
     dates = sorted(set(stored["event_date"].unique().to_list()) | set(recomputed["event_date"].unique().to_list()))
     result = lake.overwrite_partitions("fct_inventory_ledger", lines.to_arrow(), partitions={"event_date": dates})
     lake.append("ledger_refreshed_keys", affected.with_columns(pl.lit(result.version, pl.Int64).alias("ledger_version")))
@@ -147,13 +152,13 @@ def changed_keys(lake: DeltaLake, start: date, previous_version: int, current: p
 def refresh_stock(lake: DeltaLake, start: date, previous_version: int) -> WriteResult:
     """Replace the stock rows of the keys whose ledger lines changed from `start` on since the ledger's
     `previous_version` (the one the stock last followed) with each key's balance after its last line."""
-    current = lines_from(lake, start)
     following = lake.version("fct_inventory_ledger")
     keys = refreshed_keys(lake, previous_version)
     if keys is None:
-        keys = changed_keys(lake, start, previous_version, current)
-    recent = _computed(last_lines(lazy_frame(current.select(LINE_COLUMNS).join(keys, on=KEYS, how="semi")
-                                             .to_arrow(), "duckdb")))
+        keys = changed_keys(lake, start, previous_version, lines_from(lake, start))
+    current = (lake.scan("fct_inventory_ledger").filter(pl.col("event_date") >= start).select(LINE_COLUMNS)
+               .join(keys.lazy(), on=KEYS, how="semi").collect())
+    recent = _computed(last_lines(lazy_frame(current.to_arrow(), "duckdb")))
     last = pl.concat([recent, last_lines_before(lake, start, keys.join(recent, on=KEYS, how="anti"))])
     rows = _computed(stock_from_last_lines(lazy_frame(last.to_arrow()), virtual_locations=VIRTUAL_LOCATIONS))
     result = lake.replace_rows("stock_on_hand", keys.to_arrow(), rows.to_arrow())
