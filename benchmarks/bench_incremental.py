@@ -256,7 +256,7 @@ def format_scale_table(r: dict[str, float]) -> str:
         f"their stock rows) | {r['incremental_s']:.1f} | {ratio:.2f}x |",
         f"| full rebuild | {r['full_s']:.1f} | 1.00x |",
         f"goal: 1% new events -> refresh <= 0.10x of a full rebuild: {'met' if ratio <= 0.10 else 'MISSED'} "
-        f"({ratio:.2f}x)"])
+        f"({ratio:.3f}x)"])
 
 
 if __name__ == "__main__":

@@ -90,10 +90,11 @@ def project_counts(path: Path, engine: str = "polars", *, buckets: int | None = 
     source = pq.ParquetFile(path)
     count = buckets or bucket_count(source.metadata.num_rows)
     negative = balances = 0
+    connection = duckdb.connect()
     for table in run_in_buckets(source.iter_batches(batch_size=250_000), source.schema_arrow,
                                 lambda frame: ledger(frame, virtual_locations=VIRTUAL),
                                 group_by=["material_id", "lot_id"], buckets=count, engine=engine):
-        lines = lazy_frame(table)
+        lines = lazy_frame(table, engine, duckdb_connection=connection)  # counted on the engine of the buckets
         negative += collect_arrow(lines.filter(nw.col("balance_after") < 0).select(nw.len())).column(0)[0].as_py()
         balances += collect_arrow(stock_on_hand(lines, virtual_locations=VIRTUAL).select(nw.len())).column(0)[0].as_py()
     return {"seconds": time.perf_counter() - started, "negative_lines": negative, "balances": balances,
