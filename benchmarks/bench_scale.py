@@ -109,7 +109,7 @@ def growth(small: float, large: float) -> float | None:
 
 def format_report(results: list[dict[str, Any]]) -> str:
     scales = [r["scale"] for r in results]
-    lines = [f"Scale curve: `plantlake run` on the demo plant at {', '.join(f'{s}x' for s in scales)} machine-days "
+    lines = [f"Scale curve: `plantlake run` on the 14-day plant of 8 machines at {', '.join(f'{s}x' for s in scales)} machine-days "
              "(" + ", ".join(f"{r['days']} days x {r['machines']} machines" for r in results) + "), one process each",
              "", "| step | " + " | ".join(f"{s}x s" for s in scales) + " | " + " | ".join(f"{s}x peak MB" for s in scales)
              + " | growth per 4x (time) |", "|---|" + "---|" * (2 * len(scales) + 1)]
