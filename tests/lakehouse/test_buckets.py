@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from lakehouse.buckets import bucket_count, run_in_buckets
+from lakehouse.buckets import ROWS_PER_BUCKET, bucket_count, run_in_buckets
 from lakehouse.engines import collect_arrow, lazy_frame
 from transforms.stock import ledger
 
@@ -58,4 +58,5 @@ def test_one_bucket_is_computed_at_once_and_empty_input_gives_nothing() -> None:
     empty = data.slice(0, 0)
     assert list(run_in_buckets(empty.to_batches(), empty.schema, lambda f: ledger(f), group_by=["material_id"],
                                buckets=3)) == []
-    assert (bucket_count(0), bucket_count(999_999), bucket_count(1_000_001), bucket_count(10, 3)) == (1, 1, 2, 4)
+    assert (bucket_count(0), bucket_count(ROWS_PER_BUCKET - 1), bucket_count(ROWS_PER_BUCKET + 1),
+            bucket_count(10, 3)) == (1, 1, 2, 4)
