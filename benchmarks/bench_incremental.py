@@ -176,7 +176,8 @@ def plant_movements(lots: int, seed: int, days: int = 90) -> pa.Table:
     table = pa.table({
         "occurred_at": pa.array(times).cast(pa.timestamp("us", "UTC")),
         "material_id": _joined([material] * 5), "lot_id": _joined([lot] * 5),
-        "from_location_id": _joined([step[1] for step in steps]), "to_location_id": _joined([step[2] for step in steps]),
+        "from_location_id": _joined([step[1] for step in steps]),
+        "to_location_id": _joined([step[2] for step in steps]),
         "quantity": np.concatenate([step[3] for step in steps]),
         "movement_type": _joined([pa.array(np.full(lots, step[4])) for step in steps])}).take(order)
     return table.add_column(0, "movement_id", _ids("M", np.arange(5 * lots)))
@@ -192,11 +193,12 @@ def plant_arrivals(movements: int, new_share: float, late_share: float, seed: in
     flow = plant_movements(lots, seed=seed, days=108)
     times = flow["occurred_at"].cast(pa.int64()).to_numpy()
     rng = np.random.default_rng(seed + 1)
-    last_week = np.flatnonzero((times >= times[movements + late - 1] - 7 * DAY_US) & (np.arange(len(times)) < movements + late))
+    position = np.arange(len(times))
+    last_week = np.flatnonzero((times >= times[movements + late - 1] - 7 * DAY_US) & (position < movements + late))
     held_back = np.zeros(len(times), bool)
     held_back[rng.choice(last_week, late, replace=False)] = True
-    in_lake = (np.arange(len(times)) < movements + late) & ~held_back
-    arriving = held_back | ((np.arange(len(times)) >= movements + late) & (np.arange(len(times)) < movements + count))
+    in_lake = (position < movements + late) & ~held_back
+    arriving = held_back | ((position >= movements + late) & (position < movements + count))
     return flow.filter(pa.array(in_lake)), flow.filter(pa.array(arriving)), late
 
 

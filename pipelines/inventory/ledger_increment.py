@@ -121,7 +121,8 @@ def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
     lines = pl.concat([kept, recomputed.select(stored.columns)])
     dates = sorted(set(stored["event_date"].unique().to_list()) | set(recomputed["event_date"].unique().to_list()))
     result = lake.overwrite_partitions("fct_inventory_ledger", lines.to_arrow(), partitions={"event_date": dates})
-    lake.append("ledger_refreshed_keys", affected.with_columns(pl.lit(result.version, pl.Int64).alias("ledger_version")))
+    lake.append("ledger_refreshed_keys",
+                affected.with_columns(pl.lit(result.version, pl.Int64).alias("ledger_version")))
     return WriteResult(result.table, "extend", result.rows_in, recomputed.height, result.version)
 
 

@@ -60,18 +60,24 @@ def ledger_files(lake: DeltaLake) -> pl.DataFrame:
         pl.col("path").str.extract(r"event_date=(\d{4}-\d{2}-\d{2})").str.to_date().alias("event_date"))
 
 
-def test_incremental_ledger_and_stock_equal_a_full_rebuild_and_leave_older_files(tmp_path: Path) -> None:
-    rng = np.random.default_rng(5)
-    lake = DeltaLake(tmp_path / "lake")
-    times = sorted(START + timedelta(minutes=int(m)) for m in rng.integers(0, 30 * 24 * 60, 600))
-    base = movements([f"M{i:04d}" for i in range(600)], times, rng)
+def built_lake(root: Path, rng: np.random.Generator, count: int, days: int) -> tuple[DeltaLake, pl.DataFrame]:
+    """A lake of `count` movements over `days`, its ledger and stock refreshed in full."""
+    lake = DeltaLake(root)
+    times = sorted(START + timedelta(minutes=int(m)) for m in rng.integers(0, days * 24 * 60, count))
+    base = movements([f"M{i:04d}" for i in range(count)], times, rng)
     lake.overwrite("fct_inventory_movements", base.to_arrow())
     log_refresh(lake, "fct_inventory_movements", Scope(True), base.height)
     refresh(lake.root, full=True)
+    return lake, base
+
+
+def test_incremental_ledger_and_stock_equal_a_full_rebuild_and_leave_older_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    lake, base = built_lake(tmp_path / "lake", rng, 600, 30)
     files_before, lines_before = ledger_files(lake), snapshot(lake)["ledger"]
 
     # new movements after the last one, late ones backdated into day 25, one changed and one deleted on day 26
-    end = max(times)
+    end = base["occurred_at"].max()
     late_day, edited_day = date(2026, 1, 25), date(2026, 1, 26)
     new = movements([f"N{i:03d}" for i in range(20)],
                     [end + timedelta(minutes=int(m)) for m in rng.integers(1, 600, 17)]
@@ -113,7 +119,7 @@ def test_incremental_ledger_and_stock_equal_a_full_rebuild_and_leave_older_files
     assert incremental["ledger"].filter(pl.col("movement_id") == edited["movement_id"][1]).height == 0
 
 
-def late_and_new(lake: DeltaLake, base: pl.DataFrame, rng: np.random.Generator, prefix: str, day: date) -> None:
+def late_and_new(lake: DeltaLake, rng: np.random.Generator, prefix: str, day: date) -> None:
     """Movements after the last one and three backdated into `day`, landed and logged as the movements asset does."""
     end = lake.scan("fct_inventory_movements").select(pl.col("occurred_at").max()).collect().item()
     new = movements([f"{prefix}{i:03d}" for i in range(12)],
@@ -131,16 +137,11 @@ def test_stock_follows_several_ledger_refreshes_and_a_ledger_version_without_its
     own; a ledger version whose record is missing (a refresh stopped between its two writes) makes it compare the
     versions' lines instead. Either way it equals a full rebuild, and the records it followed are dropped."""
     rng = np.random.default_rng(9)
-    lake = DeltaLake(tmp_path / "lake")
-    times = sorted(START + timedelta(minutes=int(m)) for m in rng.integers(0, 20 * 24 * 60, 400))
-    base = movements([f"M{i:04d}" for i in range(400)], times, rng)
-    lake.overwrite("fct_inventory_movements", base.to_arrow())
-    log_refresh(lake, "fct_inventory_movements", Scope(True), base.height)
-    refresh(lake.root, full=True)
+    lake, base = built_lake(tmp_path / "lake", rng, 400, 20)
     assert not lake.exists("ledger_refreshed_keys") or lake.row_count("ledger_refreshed_keys") == 0
 
     for prefix, day in (("A", date(2026, 1, 15)), ("B", date(2026, 1, 17))):  # two ledger refreshes, no stock one
-        late_and_new(lake, base, rng, prefix, day)
+        late_and_new(lake, rng, prefix, day)
         refresh(lake.root, full=False, tables=("fct_inventory_ledger",))
     records = lake.scan("ledger_refreshed_keys").collect()
     assert records["ledger_version"].n_unique() == 2 and records.height > 0
@@ -148,7 +149,7 @@ def test_stock_follows_several_ledger_refreshes_and_a_ledger_version_without_its
     assert lake.row_count("ledger_refreshed_keys") == 0  # followed, so forgotten
     followed = snapshot(lake)["stock"]
 
-    late_and_new(lake, base, rng, "C", date(2026, 1, 12))
+    late_and_new(lake, rng, "C", date(2026, 1, 12))
     refresh(lake.root, full=False, tables=("fct_inventory_ledger",))
     assert lake.row_count("ledger_refreshed_keys") > 0
     lake.overwrite("ledger_refreshed_keys", lake.scan("ledger_refreshed_keys").head(0).collect())  # record lost
