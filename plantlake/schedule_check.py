@@ -136,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--warmup", type=int, default=8, help="days under the plant's own rule first")
     parser.add_argument("--period", type=int, default=4, help="days compared")
-    parser.add_argument("--time-limit", type=float, default=20.0, help="CP-SAT seconds per line")
+    parser.add_argument("--time-limit", type=float, default=20.0,
+                        help="upper bound of CP-SAT's deterministic seconds per line (it gets 0.05 per operation, "
+                             "at least 1)")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory() as folder:

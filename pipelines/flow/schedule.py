@@ -1,7 +1,8 @@
 """Schedule suggestions from the lake's state (gold.schedule_suggestions): the open work orders of each line at
 the latest event the lake holds, their routings, due dates and WIP, the shift calendar and - where the
-maintenance model has scored it - each machine's breakdown risk (gold.machine_risk); CP-SAT within a time limit
-(transforms/flow/schedule.py). Recomputed whole each run (overwrite): a suggestion, not history."""
+maintenance model has scored it - each machine's breakdown risk (gold.machine_risk); CP-SAT within a deterministic
+time budget proportional to each line's operations, at most `TIME_LIMIT_S` (transforms/flow/schedule.py,
+`solve_budget`). Recomputed whole each run (overwrite): a suggestion, not history."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from transforms.shift_calendar import shift_instances
 
 SOURCES = ("mes_work_order_events", "mes_operation_events", "map_material_code", "dim_routing", "dim_shift",
            "dim_shift_break", "dim_plant")
-TIME_LIMIT_S = 20.0
+TIME_LIMIT_S = 20.0  # upper bound per line; the budget is 0.05 deterministic s per operation, at least 1
 
 
 def _calendar(delta: DeltaLake, first: datetime, days: int = 120):

@@ -17,7 +17,8 @@ def schedule_group() -> None:
 @click.option("--line", default=None, help="Production line id (silver.dim_routing line_id); default: every line.")
 @click.option("--horizon", default="24h", show_default=True, help="Show operations starting within: 24h, 90m, 2d.")
 @click.option("--as-of", "as_of", default=None, help="Suggest as of this ISO 8601 time (default: the latest event).")
-@click.option("--time-limit", "time_limit_s", default=20.0, show_default=True, help="CP-SAT seconds per line.")
+@click.option("--time-limit", "time_limit_s", default=20.0, show_default=True,
+              help="Upper bound of CP-SAT's deterministic seconds per line (it gets 0.05 per operation, at least 1).")
 @click.option("--orders", "show_orders", is_flag=True, help="Per work order: due, done and lateness, suggested "
                                                             "and first-in first-out, instead of the sequence.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)

@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 
 from plantlake.schedule_check import compare
-from transforms.flow.schedule import (OPERATION_SCHEMA, ScheduleProblem, WorkingCalendar, fifo_schedule,
-                                      suggest_schedule)
+from transforms.flow.schedule import (MIN_SOLVE_S, OPERATION_SCHEMA, SECONDS_PER_OPERATION, ScheduleProblem,
+                                      WorkingCalendar, fifo_schedule, solve_budget, suggest_schedule)
 
 NOW = datetime(2026, 1, 5, 6, tzinfo=timezone.utc)
 CALENDAR = WorkingCalendar(np.array([[NOW.timestamp(), NOW.timestamp() + 30 * 86400]]))
@@ -84,3 +84,38 @@ def test_without_a_solution_within_the_limit_the_fifo_plan_stands_and_says_so() 
     assert suggestion.plan.height == 180
     assert (suggestion.plan["suggested_start_s"] == suggestion.plan["fifo_start_s"]).all()
     assert suggestion.summary()["suggested_tardiness_h"] == suggestion.summary()["fifo_tardiness_h"] > 0
+
+
+def test_the_solve_budget_grows_with_the_operations_and_the_time_limit_bounds_it() -> None:
+    assert SECONDS_PER_OPERATION == 0.05 and MIN_SOLVE_S == 1.0
+    assert solve_budget(9, 20.0) == 1.0  # the floor
+    assert solve_budget(100, 20.0) == 100 * SECONDS_PER_OPERATION == 5.0
+    assert solve_budget(10_000, 20.0) == 20.0  # never beyond the caller's limit
+    assert solve_budget(100, 2.0) == 2.0 and solve_budget(100, 0.0) == 0.0
+    budgets = [solve_budget(n, 20.0) for n in range(0, 1000, 7)]
+    assert budgets == sorted(budgets)
+
+
+def test_a_hard_line_stops_at_its_budget_and_says_feasible() -> None:
+    # line 06 of the 16x scale plant (56 days, 8 lines, seed 42): 11 orders, 21 operations on 3 risky machines; CP-SAT
+    # cannot prove a plan optimal (it used the whole fixed 20 s per line before the budget): now it stops at 21 x 0.05
+    rows = [("823", 30, "M3", 2384, 24510, 4, True), ("824", 30, "M3", 5951, 45402, 5, False),
+            ("825", 20, "M2", 5446, 33089, 6, True), ("825", 30, "M3", 7324, 33089, 6, False)]
+    rows += [(order, seq, machine, duration, due, rank, False) for order, due, rank, durations in (
+        ("870", 38870, 7, (7604, 7504)), ("871", 40201, 8, (4934, 4883)), ("872", 47591, 9, (7026, 6918)),
+        ("873", 48582, 10, (5768, 5692)), ("874", 60269, 11, (5158, 5105)), ("875", 20713, 12, (6031, 5951)),
+        ("876", 64209, 13, (5382, 5327))) for seq, machine, duration in zip((20, 30), ("M2", "M3"), durations)]
+    rows += [("877", 10, "M1", 1437, 47891, 14, True), ("877", 20, "M2", 7176, 47891, 14, False),
+             ("877", 30, "M3", 7066, 47891, 14, False)]
+    operations = pl.DataFrame([(o, q, m, float(d), float(due), r, run) for o, q, m, d, due, r, run in rows],
+                              schema=OPERATION_SCHEMA, orient="row")
+    problem = ScheduleProblem("L", NOW, operations, CALENDAR, {"M1": 0.29, "M2": 0.64, "M3": 0.7})
+    suggestion = suggest_schedule(problem, time_limit_s=20.0)
+    assert suggestion.status == "FEASIBLE"  # stopped by the budget, not proven optimal
+    assert suggestion.deterministic_limit_s == solve_budget(21, 20.0) == 21 * SECONDS_PER_OPERATION
+    assert suggestion.deterministic_s <= suggestion.deterministic_limit_s * 1.01
+    assert suggestion.plan.height == 21
+    # the same problem, the same plan (one worker, fixed seed, deterministic limit)
+    assert suggest_schedule(problem, time_limit_s=20.0).plan.equals(suggestion.plan)
+    # the time limit stays an upper bound
+    assert suggest_schedule(problem, time_limit_s=0.5).deterministic_limit_s == 0.5
