@@ -100,7 +100,7 @@ class DeltaLake:
         every few seconds; the write then uses its loaded log instead of checking that the table exists and
         opening it twice (to write, then for the version), which costs more than a small batch's write."""
         spec = self.spec(name)
-        batch = conform(spec, data)
+        batch = conform(spec, data, large_strings=True)
         if table is not None:
             write_deltalake(table, batch, mode="append")
             return WriteResult(spec.name, "append", batch.num_rows, batch.num_rows, table.version())
@@ -175,7 +175,7 @@ class DeltaLake:
         spec = self.spec(name)
         if not spec.partition_by:
             raise ValueError(f"{spec.qualified_name} is not partitioned; use overwrite()")
-        batch = conform(spec, data)
+        batch = conform(spec, data, large_strings=True)
         self.create(name)
         if partitions is not None:
             if not any(partitions.values()):
@@ -196,19 +196,21 @@ class DeltaLake:
     def insert_new_rows(self, name: str, data: Any) -> tuple[WriteResult, pl.DataFrame]:
         """`insert_new`, also returning the rows it inserted (callers attribute them back to their sources)."""
         spec = self.spec(name)
-        batch = conform(spec, data)
+        batch = conform(spec, data, large_strings=True)
         keys = list(spec.merge_keys)
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
-        fresh = frame.unique(subset=keys, keep="first", maintain_order=True)
+        unique = frame.select(pl.struct(keys).n_unique()).item() == frame.height  # the usual batch: one pass
+        fresh = frame if unique else frame.unique(subset=keys, keep="first", maintain_order=True)
         with table_write_lock(self.root, name):  # nobody appends between reading the stored keys and appending
             self.create(name)
             if fresh.height:
                 stored = self._stored_keys(spec, batch)
                 if stored.height:
                     fresh = fresh.join(stored, on=keys, how="anti", nulls_equal=True)
-            if fresh.height:
-                write_deltalake(self.uri(name), fresh.to_arrow().cast(spec.schema), mode="append")
+            if fresh.height:  # every row new: the conformed batch as it is, not converted back and cast again
+                rows = batch if fresh.height == batch.num_rows else fresh.to_arrow().cast(spec.schema)
+                write_deltalake(self.uri(name), rows, mode="append")
         result = WriteResult(spec.name, "insert_new", batch.num_rows, fresh.height, self.version(name),
                              duplicates_skipped=batch.num_rows - fresh.height)
         return result, fresh

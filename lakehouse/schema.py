@@ -44,10 +44,17 @@ def to_arrow(data: Any) -> pa.Table:
     raise TypeError(f"cannot turn {type(data).__name__} into an Arrow table")
 
 
-def conform(spec: TableSpec, data: Any) -> pa.Table:
+# Arrow's 64-bit-offset twins of the spec's types: the same Delta type (string, binary), so a write may keep them
+LARGE_TWINS = {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}
+
+
+def conform(spec: TableSpec, data: Any, *, large_strings: bool = False) -> pa.Table:
     """Return `data` as an Arrow table with exactly the spec's columns, order and types.
 
     Safe casts only (no truncation, no overflow); naive timestamps are never assumed to be UTC.
+    `large_strings`: a large_string (large_binary) column stays large where the spec says string (binary): Delta
+    knows one string type, and a writer then skips copying every string into 32-bit offsets (Polars' frames are
+    large_string); only for data going straight to `write_deltalake`.
     """
     table = to_arrow(data)
     expected = spec.schema
@@ -56,6 +63,10 @@ def conform(spec: TableSpec, data: Any) -> pa.Table:
     if missing or extra:
         raise SchemaMismatchError(spec.qualified_name, missing=missing, extra=extra)
     columns, mistyped, nulls = [], {}, []
+    if large_strings:
+        expected = pa.schema([field.with_type(table[field.name].type)
+                              if LARGE_TWINS.get(field.type) == table[field.name].type else field for field in expected],
+                             metadata=expected.metadata)
     for field in expected:
         column = table[field.name]
         if _naive_to_zoned(column.type, field.type):

@@ -161,3 +161,23 @@ def test_stock_follows_several_ledger_refreshes_and_a_ledger_version_without_its
     assert log["is_full"].to_list() == [True, False, False]
     refresh(lake.root, full=True)
     assert compared.equals(snapshot(lake)["stock"])
+
+
+def test_differing_keys_names_the_keys_of_rows_either_side_lacks() -> None:
+    from pipelines.inventory.ledger_increment import differing_keys
+
+    stored = pl.DataFrame({"movement_id": ["M1", "M2", "M3", "M4", "M5"], "material_id": ["A", "A", "B", "C", "D"],
+                           "lot_id": ["L1", "L1", None, "L3", "L4"], "location_id": ["X", "Y", "X", "X", "X"],
+                           "quantity_delta": [1.0, 2.0, 3.0, 4.0, None]})
+    current = (stored.filter(pl.col("movement_id") != "M2")  # M2 deleted: key (A, L1, Y)
+               .with_columns(pl.when(pl.col("movement_id") == "M3").then(3.5)  # M3 changed: key (B, null, X)
+                             .otherwise(pl.col("quantity_delta")).alias("quantity_delta"))
+               .vstack(pl.DataFrame({"movement_id": ["M6"], "material_id": ["E"], "lot_id": ["L6"],
+                                     "location_id": ["Z"], "quantity_delta": [6.0]})))  # M6 new: key (E, L6, Z)
+    columns = stored.columns
+    keys = differing_keys(current, stored, columns).sort("material_id")
+    assert keys.rows() == [("A", "L1", "Y"), ("B", None, "X"), ("E", "L6", "Z")]
+    assert differing_keys(stored, stored.reverse(), columns).height == 0  # same rows, other order; a null compares equal
+    moved = stored.with_columns(pl.when(pl.col("movement_id") == "M4").then(pl.lit("Y")).otherwise("location_id")
+                                .alias("location_id"))  # a key changed: the old and the new key
+    assert differing_keys(moved, stored, columns).sort("location_id").rows() == [("C", "L3", "X"), ("C", "L3", "Y")]
