@@ -54,7 +54,8 @@ TABLES = [
         "A suggested sequence per machine for each line's open work orders (OR-Tools CP-SAT, total tardiness "
         "first, then makespan) as of the latest event the lake holds: the operation's rank on its machine, "
         "planned start and end, and on the working-time axis (*_s: working seconds from suggested_at) the same "
-        "against the plant's own first-in first-out rule and the due date. Uses gold.machine_risk where present. "
+        "against the plant's own first-in first-out rule and the due date. Uses gold.machine_risk where present "
+        "(durations stretched by 1 + risk, for the suggestion and the FIFO plan alike). "
         "`plantlake schedule suggest`, `Lake.schedule_suggestion` (transforms/flow/schedule.py).",
         ("line_id", "work_order_id", "operation_seq")),
 ]

@@ -119,3 +119,34 @@ def test_a_hard_line_stops_at_its_budget_and_says_feasible() -> None:
     assert suggest_schedule(problem, time_limit_s=20.0).plan.equals(suggestion.plan)
     # the time limit stays an upper bound
     assert suggest_schedule(problem, time_limit_s=0.5).deterministic_limit_s == 0.5
+
+
+def test_with_a_risky_machine_fifo_is_planned_with_the_same_stretched_durations() -> None:
+    # M1 is rated risky (0.5): CP-SAT plans its operations at 1.5 x their duration, and the FIFO plan it is compared
+    # with (and hinted with) must too; with the unstretched FIFO, B looked 600 s late under FIFO against 900 s of
+    # unavoidable lateness in the suggestion (the stretched plant cannot do better), a comparison of two plants
+    risk = {"M1": 0.5}
+    rows = [("A", 10, "M1", 1200.0, 2400.0, 1, False), ("A", 20, "M2", 600.0, 2400.0, 1, False),
+            ("B", 10, "M1", 600.0, 2400.0, 2, False), ("B", 20, "M2", 1200.0, 2400.0, 2, False)]
+    operations = pl.DataFrame(rows, schema=OPERATION_SCHEMA, orient="row")
+    unstretched = fifo_schedule(operations)
+    assert unstretched[("B", 20)] == (1800.0, 3000.0)
+    stretched = fifo_schedule(operations.with_columns(
+        pl.col("duration_s") * (1.0 + pl.col("machine_id").replace_strict(risk, default=0.0, return_dtype=pl.Float64))))
+    assert stretched == {("A", 10): (0.0, 1800.0), ("A", 20): (1800.0, 2400.0), ("B", 10): (1800.0, 2700.0),
+                         ("B", 20): (2700.0, 3900.0)}
+    suggestion = suggest_schedule(ScheduleProblem("L", NOW, operations, CALENDAR, risk), time_limit_s=5)
+    assert suggestion.status == "OPTIMAL"
+    fifo = {(r["work_order_id"], r["operation_seq"]): (r["fifo_start_s"], r["fifo_end_s"])
+            for r in suggestion.plan.iter_rows(named=True)}
+    assert fifo == stretched
+    orders = {row["work_order_id"]: row for row in suggestion.orders.iter_rows(named=True)}
+    assert orders["A"]["fifo_tardiness_s"] == 0.0 and orders["B"]["fifo_tardiness_s"] == 3900.0 - 2400.0
+    summary = suggestion.summary()
+    assert summary["fifo_tardiness_h"] == 1500.0 / 3600 and summary["fifo_makespan_h"] == 3900.0 / 3600
+    # B first on M1 (900 s there, then 1200 s on M2): B on time, A done at 3300, 900 s late - the best the plant can do
+    assert summary["suggested_tardiness_h"] == 900.0 / 3600 <= summary["fifo_tardiness_h"]
+    # without risk nothing is stretched: FIFO is the plain one
+    plain = suggest_schedule(ScheduleProblem("L", NOW, operations, CALENDAR), time_limit_s=5)
+    assert {(r["work_order_id"], r["operation_seq"]): (r["fifo_start_s"], r["fifo_end_s"])
+            for r in plain.plan.iter_rows(named=True)} == unstretched

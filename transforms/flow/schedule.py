@@ -6,9 +6,11 @@ The problem (`ScheduleProblem`) is stated on a *working-time axis*: seconds of s
 and unscheduled time left out) from `now`, so machines are simply available all along it and a due date is
 the working time left until it (negative when already late). Each remaining operation lasts its quantity x
 the routing's ideal cycle time x `EXPECTED_RATE` (the speed and availability losses a machine typically has),
-stretched by `1 + risk` for a machine the maintenance model rates risky; an operation already running keeps
-its machine from now until its expected end. Operations of an order run one after the other in routing
-order; a machine runs one operation at a time. Times are solved in whole minutes.
+stretched by `1 + risk` for a machine the maintenance model rates risky (`expected_durations`); an operation
+already running keeps its machine from now until its expected end. The FIFO plan shown next to the suggestion
+(and given to CP-SAT as its starting hint) is computed with the same stretched durations, so the two compare the
+same model of the plant. Operations of an order run one after the other in routing order; a machine runs one
+operation at a time. Times are solved in whole minutes.
 
 Real event streams are not that tidy, and the problem takes them as they are rather than failing: an operation
 that has started while an earlier one of its order is still open (overlapping operations, or a completion
@@ -89,7 +91,7 @@ class ScheduleProblem:
 class ScheduleSuggestion:
     line_id: str
     now: datetime
-    plan: pl.DataFrame  # per operation: machine rank, planned start/end (suggested and FIFO)
+    plan: pl.DataFrame  # per operation: machine rank, planned start/end (suggested and FIFO, same durations)
     orders: pl.DataFrame  # per order: due, completion and tardiness (suggested and FIFO)
     status: str
     solve_s: float
@@ -115,9 +117,19 @@ def _minutes(seconds: float) -> int:
     return max(1, int(math.ceil(seconds / MINUTE)))
 
 
+def expected_durations(operations: pl.DataFrame, risk: dict[str, float]) -> pl.DataFrame:
+    """`operations` with each `duration_s` stretched by `1 + risk` of its machine (0 for a machine not rated):
+    the durations both CP-SAT and the FIFO comparison plan with. No risk: `operations` unchanged."""
+    if not risk:
+        return operations
+    factor = 1.0 + pl.col("machine_id").replace_strict(risk, default=0.0, return_dtype=pl.Float64)
+    return operations.with_columns(pl.col("duration_s") * factor)
+
+
 def fifo_schedule(operations: pl.DataFrame) -> dict[tuple[str, int], tuple[float, float]]:
     """The plant's rule on the working axis: each machine takes its operations in release order (a running one
-    first) and waits for the head one to be ready. (work order, seq) -> (start_s, end_s)."""
+    first) and waits for the head one to be ready, with the durations as given (`suggest_schedule` passes the
+    risk-stretched ones, `expected_durations`). (work order, seq) -> (start_s, end_s)."""
     by_machine: dict[str, list] = {}
     ordered = operations.sort("is_running", "release_rank", "operation_seq", descending=[True, False, False])
     for row in ordered.iter_rows(named=True):
@@ -178,12 +190,13 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
     different point on a busy machine)."""
     from ortools.sat.python import cp_model
 
-    ops = problem.operations.sort("work_order_id", "operation_seq")
+    # the expected durations (risk-stretched) for the model, its FIFO hint and the FIFO comparison alike
+    ops = expected_durations(problem.operations, problem.risk).sort("work_order_id", "operation_seq")
     if ops.is_empty():
         empty = pl.DataFrame()
         return ScheduleSuggestion(problem.line_id, problem.now, empty, empty, "NO_WORK", 0.0)
     rows = list(ops.iter_rows(named=True))
-    durations = [_minutes(r["duration_s"] * (1.0 + problem.risk.get(r["machine_id"], 0.0))) for r in rows]
+    durations = [_minutes(r["duration_s"]) for r in rows]
     horizon = sum(durations) + 1
     model = cp_model.CpModel()
     starts, ends, intervals = [], [], []
@@ -214,7 +227,7 @@ def suggest_schedule(problem: ScheduleProblem, *, time_limit_s: float = 20.0) ->
         late = model.new_int_var(0, horizon + abs(due), f"t_{order}")
         model.add(late >= ends[last] - due)
         tardiness.append(late)
-    # hint: the FIFO schedule, so the solver starts from the plant's own plan
+    # hint: the FIFO schedule on the same durations, so the solver starts from the plant's own plan
     fifo = fifo_schedule(ops)
     for index, row in enumerate(rows):
         fifo_start = fifo[(row["work_order_id"], row["operation_seq"])][0]
