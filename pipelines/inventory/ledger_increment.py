@@ -5,9 +5,9 @@ their time on. So an incremental ledger refresh reads the movements and the stor
 date the movements refresh touched (`start`) on, which `gold.fct_inventory_ledger`'s partitioning by event date
 makes a read of the recent files only, and:
 - the keys to recompute are those whose lines in the touched dates differ from the stored ones: the ledger
-  entries of the current movements there against the stored lines there, compared column by column both ways (a
-  movement appended, changed or deleted by a re-standardized date); a key whose entries there are the ones already
-  stored keeps its lines, since nothing it sums changed;
+  entries of the current movements there against the stored lines there, every column compared both ways by two
+  row hashes (`differing_keys`: a movement appended, changed or deleted by a re-standardized date); a key whose
+  entries there are the ones already stored keeps its lines, since nothing it sums changed;
 - each such key's lines from `start` on are recomputed with its running balance starting from the balance before
   `start`, derived exactly from the stored lines in fixed point (`transforms.stock.opening_balances`: from its
   first stored line on or after `start`, or for a key with none, from its last line before it: the one read of
