@@ -102,10 +102,13 @@ def _entries(movements: pl.DataFrame) -> pl.DataFrame:
 
 
 def _moving(movements: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
-    """The movements with a line (source or destination) on one of `keys`."""
-    sides = [movements.join(keys, left_on=["material_id", "lot_id", side], right_on=KEYS, how="semi")
-             for side in ("from_location_id", "to_location_id")]
-    return pl.concat(sides).unique(subset="movement_id", keep="first", maintain_order=True)
+    """The movements with a line (source or destination) on one of `keys`, found by a hash of the key: every one
+    of them, and rarely (a hash collision) a movement of another key too, whose lines the caller drops with all
+    lines of keys it does not recompute."""
+    wanted = keys.select(KEYS).hash_rows(seed=0).implode()
+    on_side = [movements.select("material_id", "lot_id", side).hash_rows(seed=0).is_in(wanted)
+               for side in ("from_location_id", "to_location_id")]
+    return movements.filter(on_side[0] | on_side[1])
 
 
 def extend_ledger(lake: DeltaLake, touched_dates: list[date]) -> WriteResult:
