@@ -8,16 +8,32 @@ The users file (YAML, or TOML by its `.toml` suffix) lives outside the repositor
         name: Ada Lovelace
         password_hash: "$2b$12$..."  # bcrypt; `python -m apps.auth hash-password` makes one
         roles: [executive]
+      grace:
+        email: grace@plant.example     # logs in through the OIDC provider (no password here)
+        roles: [quality]
+
+With an OIDC provider configured in Streamlit's secrets (`[auth]` in `.streamlit/secrets.toml`: redirect_uri,
+cookie_secret, client_id, client_secret, server_metadata_url), the login page also offers `st.login`; the
+provider's verified e-mail address finds the user, and so the roles, in the users file. An address the file does
+not list gets no page.
 
 Roles decide the pages (`PAGE_ROLES`); `admin` sees every page. The session is signed with HMAC-SHA256 under
 `PLANTLAKE_APP_COOKIE_KEY` (required when login is on, never stored in the repository), so a session that was
 not made by this login, or is past its expiry, is refused. Passwords and keys are never logged or shown.
+
+The session is kept in the browser tab's Streamlit session and in a cookie (`SESSION_COOKIE`: the signed session
+as base64url JSON, `SameSite=Strict`, expiring with the session), so a reload or a new tab of the same browser
+stays logged in until the session expires or the user logs out. The cookie holds no password and no key; it is
+written by the page's script (Streamlit sets no cookies from Python), so it cannot be `HttpOnly`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import json
 import os
 import sys
 import time
@@ -31,6 +47,7 @@ import yaml
 
 USERS_ENV = "PLANTLAKE_APP_USERS"
 COOKIE_KEY_ENV = "PLANTLAKE_APP_COOKIE_KEY"
+SESSION_COOKIE = "plantlake_session"
 ROLES = ("executive", "quality", "maintenance", "logistics", "admin")
 # page key -> roles that see it (admin sees everything)
 # The app's pages, in the sidebar's order: key (its URL path): (title, icon)
@@ -61,8 +78,9 @@ class AuthConfigError(Exception):
 class User:
     username: str
     name: str
-    password_hash: bytes
+    password_hash: bytes  # empty for a user who logs in only through the OIDC provider
     roles: tuple[str, ...]
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,15 +114,16 @@ def load_config() -> AuthConfig:
         raise AuthConfigError(f"the users file {path} has no `users` table")
     users = {}
     for username, entry in raw["users"].items():
-        if not isinstance(entry, dict) or not entry.get("password_hash"):
-            raise AuthConfigError(f"user {username!r} in {path} has no password_hash")
+        if not isinstance(entry, dict) or not (entry.get("password_hash") or entry.get("email")):
+            raise AuthConfigError(f"user {username!r} in {path} has neither a password_hash nor an email (OIDC)")
         roles = tuple(entry.get("roles") or ())
         unknown = [role for role in roles if role not in ROLES]
         if unknown:
             raise AuthConfigError(f"user {username!r} in {path} has unknown role(s) {', '.join(unknown)}; "
                                   f"roles are {', '.join(ROLES)}")
         users[str(username)] = User(str(username), str(entry.get("name") or username),
-                                    str(entry["password_hash"]).encode(), roles)
+                                    str(entry.get("password_hash") or "").encode(), roles,
+                                    str(entry.get("email") or "").strip().lower())
     minutes = raw.get("session_minutes", DEFAULT_SESSION_MINUTES)
     return AuthConfig(users, key.encode(), int(float(minutes) * 60))
 
@@ -112,12 +131,28 @@ def load_config() -> AuthConfig:
 def check_password(config: AuthConfig, username: str, password: str) -> User | None:
     """The user when the password matches its bcrypt hash, else None (same work for an unknown user)."""
     user = config.users.get(username)
+    if user is not None and not user.password_hash:  # an OIDC-only user has no password to match
+        user = None
     candidate = user.password_hash if user else bcrypt.hashpw(b"-", bcrypt.gensalt(rounds=4))
     try:
         matches = bcrypt.checkpw(password.encode(), candidate)
     except ValueError:
         return None
     return user if user and matches else None
+
+
+def user_by_email(config: AuthConfig, email: str | None) -> User | None:
+    """The users file's user with this e-mail address (case-insensitive), for a login through the OIDC provider."""
+    wanted = (email or "").strip().lower()
+    return next((user for user in config.users.values() if wanted and user.email == wanted), None)
+
+
+def oidc_configured(secrets: Any) -> bool:
+    """True when Streamlit's secrets hold an `[auth]` section for `st.login` (no secrets file: False)."""
+    try:
+        return "auth" in secrets and bool(secrets["auth"])
+    except (FileNotFoundError, KeyError, AttributeError):
+        return False
 
 
 def _signature(config: AuthConfig, username: str, expires_at: float) -> str:
@@ -144,6 +179,36 @@ def session_user(config: AuthConfig, session: dict[str, Any] | None, *,
     if (now if now is not None else time.time()) >= expires_at:
         return None, "Your session expired; log in again."
     return config.users[username], None
+
+
+def session_cookie(session: dict[str, Any]) -> str:
+    """The session as a cookie value: base64url of its JSON (user name, expiry, signature), so only
+    [A-Za-z0-9_-]: safe inside a cookie and a script."""
+    text = json.dumps({k: session[k] for k in ("username", "expires_at", "signature")}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def session_from_cookie(value: str | None) -> dict[str, Any] | None:
+    """The session a cookie value holds; None without a cookie; a session that fails its signature check for a
+    value that is not one (so the user is told the session is not valid, never shown an error)."""
+    if not value:
+        return None
+    try:
+        session = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        username, expires_at, signature = session["username"], float(session["expires_at"]), session["signature"]
+        if not isinstance(username, str) or not isinstance(signature, str):
+            raise TypeError(username)
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        return {"username": "", "expires_at": 0.0, "signature": "not a session"}
+    return {"username": username, "expires_at": expires_at, "signature": signature}
+
+
+def cookie_script(value: str, max_age_s: float) -> str:
+    """A script that stores `value` in the session cookie for `max_age_s` seconds (0: deletes it)."""
+    if not all(c.isalnum() or c in "-_" for c in value):
+        raise ValueError("a session cookie value is base64url")
+    return (f"<script>document.cookie = '{SESSION_COOKIE}={value}; path=/; max-age={max(0, int(max_age_s))}; "
+            "SameSite=Strict';</script>")
 
 
 def allowed_pages(user: User | None) -> list[str]:

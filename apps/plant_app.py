@@ -7,6 +7,7 @@ which reads only through `plantlake.Lake`. Login is off unless PLANTLAKE_APP_USE
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -20,7 +21,10 @@ st.set_page_config(page_title="Plantlake", page_icon=":material/factory:", layou
 
 
 def login_gate() -> auth.User | None:
-    """None when login is off; the logged-in user otherwise (the login form stops the script until then)."""
+    """None when login is off; the logged-in user otherwise (the login form stops the script until then).
+
+    The session comes from this tab's Streamlit session, else from the session cookie the browser sent when the
+    page loaded (`st.context.cookies`, read once per page load: after logging out, the tab ignores it)."""
     if not auth.login_enabled():
         return None
     try:
@@ -28,18 +32,34 @@ def login_gate() -> auth.User | None:
     except auth.AuthConfigError as error:
         st.error(f"The login is misconfigured: {error}")
         st.stop()
-    user, why = auth.session_user(config, st.session_state.get("auth_session"))
+    oidc = auth.oidc_configured(st.secrets)
+    if oidc and st.user.get("is_logged_in", False):
+        return oidc_user(config)
+    session = st.session_state.get("auth_session")
+    if session is None and not st.session_state.get("cookie_dropped"):
+        session = auth.session_from_cookie(st.context.cookies.get(auth.SESSION_COOKIE))
+    user, why = auth.session_user(config, session)
     if user is not None:
+        st.session_state["auth_session"] = session
         with st.sidebar:
             st.write(f"Logged in as **{user.name}** ({', '.join(user.roles) or 'no role'})")
+            if st.session_state.pop("cookie_to_set", False):  # the run after the login: the page stores it
+                st.html(auth.cookie_script(auth.session_cookie(session), session["expires_at"] - time.time()),
+                        unsafe_allow_javascript=True)
             if st.button("Log out", key="logout"):
                 st.session_state.pop("auth_session", None)
+                st.session_state["cookie_dropped"] = True
                 st.rerun()
         return user
     st.session_state.pop("auth_session", None)
     st.title("Plantlake: log in")
     if why:
         st.warning(why)
+    if session is not None or st.session_state.get("cookie_dropped"):  # a logout, or a cookie that is not valid
+        st.session_state["cookie_dropped"] = True
+        st.html(auth.cookie_script("", 0), unsafe_allow_javascript=True)
+    if oidc:
+        st.button("Log in with your company account", key="oidc_login", on_click=st.login)
     with st.form("login"):
         username = st.text_input("User name", key="login_user")
         password = st.text_input("Password", type="password", key="login_password")
@@ -50,8 +70,26 @@ def login_gate() -> auth.User | None:
             st.error("Wrong user name or password.")
         else:
             st.session_state["auth_session"] = auth.new_session(config, found)
+            st.session_state["cookie_to_set"] = True
             st.rerun()
     st.stop()
+
+
+def oidc_user(config: auth.AuthConfig) -> auth.User:
+    """The user the OIDC provider logged in, found by e-mail address in the users file; one it does not list is
+    told so (with a way to log out) and sees nothing."""
+    email, verified = st.user.get("email"), st.user.get("email_verified", True) is not False
+    user = auth.user_by_email(config, email) if verified else None
+    with st.sidebar:
+        st.write(f"Logged in as **{user.name if user else email}** "
+                 f"({', '.join(user.roles) if user and user.roles else 'no role'})")
+        st.button("Log out", key="logout", on_click=st.logout)
+    if user is None:
+        st.title("Plantlake")
+        st.error(f"{email or 'This account'} is not in the app's users file; ask an admin to add it with a role."
+                 if verified else f"The provider has not verified {email}; the app accepts verified addresses only.")
+        st.stop()
+    return user
 
 
 def how_to_fill(state: data.LakeState) -> None:

@@ -22,10 +22,11 @@ def free_port() -> int:
 
 
 def start(lake_root: Path | str, *, port: int, output: IO[str] | None = None,
-          login: bool = False, script: Path = APP) -> subprocess.Popen[str]:
+          login: bool = False, script: Path = APP, environment: dict[str, str] | None = None
+          ) -> subprocess.Popen[str]:
     """`streamlit run apps/plant_app.py` (or another `script`) headless on 127.0.0.1:port against `lake_root`
-    (login off unless `login`)."""
-    env = {**os.environ, "PLANTLAKE_LAKE": str(lake_root)}
+    (login off unless `login`; `environment`: more variables for the server, e.g. the login's)."""
+    env = {**os.environ, **(environment or {}), "PLANTLAKE_LAKE": str(lake_root)}
     if not login:
         env.pop("PLANTLAKE_APP_USERS", None)
         env.pop("PLANTLAKE_APP_COOKIE_KEY", None)

@@ -64,9 +64,9 @@ def conform(spec: TableSpec, data: Any, *, large_strings: bool = False) -> pa.Ta
         raise SchemaMismatchError(spec.qualified_name, missing=missing, extra=extra)
     columns, mistyped, nulls = [], {}, []
     if large_strings:
-        expected = pa.schema([field.with_type(table[field.name].type)
-                              if LARGE_TWINS.get(field.type) == table[field.name].type else field for field in expected],
-                             metadata=expected.metadata)
+        large = [field.name for field in expected if LARGE_TWINS.get(field.type) == table[field.name].type]
+        expected = pa.schema([field.with_type(table[field.name].type) if field.name in large else field
+                              for field in expected], metadata=expected.metadata)
     for field in expected:
         column = table[field.name]
         if _naive_to_zoned(column.type, field.type):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,13 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def app_url(app_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by `streamlit run` (headless) on a free loopback port."""
+@contextmanager
+def served_app(app_lake: Path, folder: Path, **start: Any) -> Iterator[str]:
+    """The app served by `streamlit run` (headless) on a free loopback port, its log in `folder`."""
     port = serve.free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    log = folder / "streamlit.log"
     with log.open("w") as output:
-        server = serve.start(app_lake, port=port, output=output)
+        server = serve.start(app_lake, port=port, output=output, **start)
     url = f"http://127.0.0.1:{port}"
     try:
         if not serve.wait_ready(url, server):
@@ -49,6 +51,12 @@ def app_url(app_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield url
     finally:
         serve.stop(server)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with served_app(app_lake, tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +165,64 @@ def test_risk_and_health_pages_open(browser, app_url, artifacts, name: str) -> N
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, artifacts, name)
     page.close()
+
+
+@pytest.fixture(scope="module")
+def login_app_url(app_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with login on: one executive in a users file, the cookie key in the server's environment."""
+    import bcrypt
+    import yaml
+
+    folder = tmp_path_factory.mktemp("login_app")
+    users = folder / "users.yaml"
+    users.write_text(yaml.safe_dump({"session_minutes": 30, "users": {"erin": {
+        "name": "Erin", "roles": ["executive"],
+        "password_hash": bcrypt.hashpw(b"erin-secret-1", bcrypt.gensalt(rounds=4)).decode()}}}))
+    environment = {"PLANTLAKE_APP_USERS": str(users), "PLANTLAKE_APP_COOKIE_KEY": "c" * 32}
+    with served_app(app_lake, folder, login=True, environment=environment) as url:
+        yield url
+
+
+def test_a_login_survives_a_reload_and_a_new_tab_until_logout(browser, login_app_url) -> None:
+    from apps import auth
+
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.goto(login_app_url)
+    page.get_by_role("textbox", name="User name").fill("erin")
+    page.get_by_role("textbox", name="Password").fill("erin-secret-1")
+    page.get_by_role("button", name="Log in").click()
+    logged_in = page.get_by_text("Logged in as", exact=False)
+    logged_in.wait_for(timeout=60_000)
+    page.wait_for_function(f"document.cookie.includes('{auth.SESSION_COOKIE}=')", timeout=30_000)
+    [cookie] = [c for c in context.cookies() if c["name"] == auth.SESSION_COOKIE]
+    assert cookie["sameSite"] == "Strict" and 0 < cookie["expires"] - time.time() <= 30 * 60 + 5
+    page.reload()
+    page.get_by_text("Logged in as", exact=False).wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Log in").count() == 0
+    expect(page.get_by_text("Data health")).to_have_count(0)  # still an executive: no admin page
+    other = context.new_page()
+    other.goto(login_app_url)
+    other.get_by_text("Logged in as", exact=False).wait_for(timeout=60_000)
+    other.close()
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log in").wait_for(timeout=60_000)
+    page.wait_for_function(f"!document.cookie.includes('{auth.SESSION_COOKIE}=')", timeout=30_000)
+    page.reload()
+    page.get_by_role("button", name="Log in").wait_for(timeout=60_000)
+    assert page.get_by_text("Logged in as", exact=False).count() == 0
+    context.close()
+
+
+def test_a_forged_session_cookie_is_refused(browser, login_app_url) -> None:
+    from apps import auth
+
+    forged = auth.session_cookie({"username": "erin", "expires_at": 4_102_444_800, "signature": "0" * 64})
+    context = browser.new_context()
+    context.add_cookies([{"name": auth.SESSION_COOKIE, "value": forged, "url": login_app_url}])
+    page = context.new_page()
+    page.goto(login_app_url)
+    page.get_by_text("Your session is not valid any more", exact=False).wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Log in").count() == 1
+    page.wait_for_function(f"!document.cookie.includes('{auth.SESSION_COOKIE}=')", timeout=30_000)
+    context.close()

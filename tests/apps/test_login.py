@@ -47,7 +47,7 @@ def log_in(username: str, password: str) -> AppTest:
 def submit(at: AppTest, username: str, password: str) -> AppTest:
     at.text_input(key="login_user").input(username)
     at.text_input(key="login_password").input(password)
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Log in").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -153,3 +153,77 @@ def test_a_users_file_with_an_unknown_role_is_refused(tmp_path: Path, monkeypatc
     monkeypatch.setenv(auth.COOKIE_KEY_ENV, COOKIE_KEY)
     with pytest.raises(auth.AuthConfigError, match="unknown role"):
         auth.load_config()
+
+
+def test_the_session_cookie_carries_the_signed_session_and_nothing_else_passes(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(auth.USERS_ENV, str(users_file(tmp_path)))
+    monkeypatch.setenv(auth.COOKIE_KEY_ENV, COOKIE_KEY)
+    config = auth.load_config()
+    session = auth.new_session(config, config.users["erin"])
+    value = auth.session_cookie(session)
+    assert set(value) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert PASSWORDS["erin"] not in value and COOKIE_KEY not in value
+    user, why = auth.session_user(config, auth.session_from_cookie(value))
+    assert user is not None and user.username == "erin" and why is None
+    as_admin = auth.session_cookie({**session, "username": "adam"})  # the signature is erin's
+    not_valid = "Your session is not valid any more; log in again."
+    assert auth.session_user(config, auth.session_from_cookie(as_admin)) == (None, not_valid)
+    for garbage in ("x", "%%%", auth.session_cookie({**session, "expires_at": "soon"}), "e30"):  # e30: {}
+        assert auth.session_user(config, auth.session_from_cookie(garbage)) == (None, not_valid)
+    assert auth.session_from_cookie(None) is None and auth.session_from_cookie("") is None
+    expired = auth.new_session(config, config.users["erin"], now=time.time() - 2 * config.session_seconds)
+    assert auth.session_user(config, auth.session_from_cookie(auth.session_cookie(expired)))[1] == (
+        "Your session expired; log in again.")
+    script = auth.cookie_script(value, 3600)
+    assert f"{auth.SESSION_COOKIE}={value}; path=/; max-age=3600; SameSite=Strict" in script
+    assert "max-age=0" in auth.cookie_script("", -5)
+    with pytest.raises(ValueError):
+        auth.cookie_script("x'; alert(1); '", 60)
+
+
+OIDC_SECRETS = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "s" * 32,
+                "client_id": "plantlake", "client_secret": "not-a-real-secret",
+                "server_metadata_url": "https://idp.plant.example/.well-known/openid-configuration"}
+
+
+def oidc_users_file(tmp_path: Path) -> Path:
+    import yaml
+
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump({"users": {
+        "grace": {"name": "Grace", "email": "Grace@Plant.example", "roles": ["quality"]},
+        "erin": {"name": "Erin", "roles": ["executive"],
+                 "password_hash": bcrypt.hashpw(PASSWORDS["erin"].encode(), bcrypt.gensalt(rounds=4)).decode()}}}))
+    return path
+
+
+def oidc_app(user: dict) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.secrets["auth"] = OIDC_SECRETS
+    at.user = user
+    return at.run()
+
+
+def test_with_an_oidc_provider_the_login_page_offers_it_and_its_email_decides_the_roles(
+        app_lake, app_env, tmp_path: Path) -> None:
+    app_env(app_lake, oidc_users_file(tmp_path), COOKIE_KEY)
+    logged_out = oidc_app({"is_logged_in": False})
+    assert logged_out.title[0].value == "Plantlake: log in"
+    assert [b.label for b in logged_out.button if b.key == "oidc_login"] == ["Log in with your company account"]
+    grace = oidc_app({"is_logged_in": True, "email": "grace@plant.example", "email_verified": True})
+    assert not grace.exception, [e.value for e in grace.exception]
+    assert page_title(grace, "traceability") == "Traceability"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        grace.switch_page("views/equipment.py")  # quality does not see equipment
+    stranger = oidc_app({"is_logged_in": True, "email": "eve@elsewhere.example"})
+    assert [e.value for e in stranger.error] == [
+        "eve@elsewhere.example is not in the app's users file; ask an admin to add it with a role."]
+    assert not stranger.metric
+    unverified = oidc_app({"is_logged_in": True, "email": "grace@plant.example", "email_verified": False})
+    assert [e.value for e in unverified.error] == [
+        "The provider has not verified grace@plant.example; the app accepts verified addresses only."]
+    assert not unverified.metric
+    password = oidc_app({"is_logged_in": False})  # the password form still works beside the provider
+    assert submit(password, "erin", PASSWORDS["erin"]).title[0].value == "Overview"
+    assert submit(oidc_app({"is_logged_in": False}), "grace", "").error[0].value == "Wrong user name or password."
